@@ -1,0 +1,215 @@
+// The trajectory: one JSON object per line, append-only, the one data model everything reads.
+// Every event has `t` (ISO time), `seq` (0, 1, 2... within the rollout) and `type`.
+// The full reference is docs/trajectory-format.md; keep the two in step.
+import type { GraderIdentity, Outcome, Protocol, RolloutSpec, RolloutTotals, Score, Usage } from './types.js';
+
+export interface EventBase {
+  t: string;
+  seq: number;
+}
+
+export type Phase = 'prepare' | 'harness' | 'snapshot' | 'verify' | 'finish';
+
+export interface RolloutStartedEvent extends EventBase {
+  type: 'rollout.started';
+  spec: RolloutSpec;
+  versions: { outlast: string; commit: string | null; node: string };
+  /** Sandbox mode and which of its limits this machine enforces. */
+  sandbox: { mode: string; unsandboxed: boolean; enforced: Record<string, boolean> };
+  /** Set when this start continues an earlier, unfinished start of the same rollout. */
+  resumed?: boolean;
+}
+
+export interface PhaseEvent extends EventBase {
+  type: 'phase';
+  phase: Phase;
+  status: 'started' | 'done' | 'failed';
+  detail?: Record<string, unknown>;
+}
+
+export interface ModelRequestEvent extends EventBase {
+  type: 'model.request';
+  call_id: string;
+  /** Protocol the harness spoke to the gateway. */
+  client_protocol: Protocol;
+  /** Protocol of the upstream endpoint. */
+  protocol: Protocol;
+  model: string;
+  upstream_model: string;
+  stream: boolean;
+  /** Size of the request: messages and tools counted, not their content. */
+  messages: number;
+  tools: number;
+}
+
+export interface ModelResponseEvent extends EventBase {
+  type: 'model.response';
+  call_id: string;
+  protocol: Protocol;
+  model: string;
+  status: number;
+  usage: Usage;
+  /** True when the upstream reported no usage and the numbers are the gateway's estimate. */
+  usage_estimated: boolean;
+  ttft_ms: number | null;
+  duration_ms: number;
+  output_tps: number | null;
+  cost_usd: number;
+  price_table: string;
+  retries: number;
+  /** Milliseconds spent waiting between retries (excluded from working time). */
+  retry_wait_ms: number;
+  finish_reason?: string | null;
+  /** Set on failure: what went wrong, and whether it was the infrastructure's fault. */
+  error?: { message: string; infra: boolean };
+}
+
+export interface ToolCallRef {
+  id: string;
+  name: string;
+  arguments: unknown;
+}
+
+export interface AssistantEvent extends EventBase {
+  type: 'assistant';
+  text: string;
+  reasoning?: string;
+  tool_calls: ToolCallRef[];
+}
+
+export interface ToolCallEvent extends EventBase {
+  type: 'tool.call';
+  call_id: string;
+  name: string;
+  arguments: unknown;
+  /** Set when this call repeats a call that was in flight when the runner crashed. */
+  repeated?: boolean;
+}
+
+export interface ToolResultEvent extends EventBase {
+  type: 'tool.result';
+  call_id: string;
+  name: string;
+  exit_code: number | null;
+  duration_ms: number;
+  /** Output, capped head+tail. */
+  output: string;
+  /** Bytes cut from the middle of the output (0 when nothing was cut). */
+  truncated_bytes: number;
+  timed_out: boolean;
+  error?: string;
+}
+
+export interface EvaluationEvent extends EventBase {
+  type: 'evaluation';
+  score: number;
+  passed?: boolean;
+  details: Record<string, unknown>;
+  /** Tool calls made so far in the rollout, for the score-over-time curve. */
+  tool_calls: number;
+}
+
+export interface ContextCompactedEvent extends EventBase {
+  type: 'context.compacted';
+  tokens_before: number;
+  tokens_after: number;
+  turns_summarized: number;
+}
+
+export interface MonitorFlagEvent extends EventBase {
+  type: 'monitor.flag';
+  flag_id: string;
+  monitor: string;
+  severity: 'info' | 'warning' | 'critical';
+  message: string;
+  evidence?: Record<string, unknown>;
+}
+
+export interface ReviewDecisionEvent extends EventBase {
+  type: 'review.decision';
+  flag_id: string;
+  decision: 'confirmed' | 'dismissed';
+  reviewer: string;
+  note?: string;
+}
+
+export interface AlertEvent extends EventBase {
+  type: 'alert';
+  flag_id: string;
+  message: string;
+  channels: string[];
+}
+
+export interface VerifierResultEvent extends EventBase {
+  type: 'verifier.result';
+  score: Score;
+  /** Exit code, duration and capped output of the verifier's command. */
+  run: { exit_code: number | null; duration_ms: number; output: string; truncated_bytes: number; timed_out: boolean };
+}
+
+export interface NoteEvent extends EventBase {
+  type: 'note';
+  level: 'info' | 'warning';
+  message: string;
+}
+
+export interface RolloutFinishedEvent extends EventBase {
+  type: 'rollout.finished';
+  outcome: Outcome;
+  score: Score | null;
+  totals: RolloutTotals;
+  /** Why the rollout ended the way it did, in one line. */
+  reason: string;
+}
+
+export type TrajectoryEvent =
+  | RolloutStartedEvent
+  | PhaseEvent
+  | ModelRequestEvent
+  | ModelResponseEvent
+  | AssistantEvent
+  | ToolCallEvent
+  | ToolResultEvent
+  | EvaluationEvent
+  | ContextCompactedEvent
+  | MonitorFlagEvent
+  | ReviewDecisionEvent
+  | AlertEvent
+  | VerifierResultEvent
+  | NoteEvent
+  | RolloutFinishedEvent;
+
+export type EventType = TrajectoryEvent['type'];
+
+/** An event before the log assigns `t` and `seq`. */
+export type NewEvent = TrajectoryEvent extends infer E ? (E extends TrajectoryEvent ? Omit<E, 't' | 'seq'> : never) : never;
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'rollout.started',
+  'phase',
+  'model.request',
+  'model.response',
+  'assistant',
+  'tool.call',
+  'tool.result',
+  'evaluation',
+  'context.compacted',
+  'monitor.flag',
+  'review.decision',
+  'alert',
+  'verifier.result',
+  'note',
+  'rollout.finished',
+];
+
+/** Check the envelope of a parsed line; returns an error string or null. */
+export function checkEnvelope(v: unknown): string | null {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not a JSON object';
+  const o = v as Record<string, unknown>;
+  if (typeof o.t !== 'string') return 'missing "t"';
+  if (typeof o.seq !== 'number' || !Number.isInteger(o.seq) || o.seq < 0) return 'missing or bad "seq"';
+  if (typeof o.type !== 'string') return 'missing "type"';
+  return null;
+}
+
+export type { GraderIdentity };

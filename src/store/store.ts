@@ -1,0 +1,92 @@
+// The Store interface: rows derived from experiment.json files and trajectory events. SQLite
+// (sqlite.ts) is the default; a PostgreSQL implementation can satisfy the same interface later,
+// which is why every method is async.
+import type { TrajectoryEvent } from '../core/events.js';
+import type { Outcome, SandboxMode } from '../core/types.js';
+
+/** The experiment.json record, written when an experiment starts. */
+export interface ExperimentRecord {
+  id: string;
+  created_at: string;
+  /** The command line that created it, for provenance. */
+  argv: string[];
+  outlast_version: string;
+  tasks: { name: string; family: string; dir: string; hash: string }[];
+  harnesses: string[];
+  models: string[];
+  repeats: number;
+  concurrency: number;
+  sandbox: SandboxMode;
+  rollouts: { rollout_id: string; task: string; harness: string; model: string | null; repeat: number }[];
+}
+
+export interface ExperimentRow {
+  id: string;
+  created_at: string;
+  rollouts: number;
+  finished: number;
+  record: ExperimentRecord;
+}
+
+export interface RolloutRow {
+  experiment_id: string;
+  rollout_id: string;
+  task: string;
+  family: string;
+  task_hash: string;
+  harness: string;
+  model: string | null;
+  repeat: number;
+  /** `pending` (not started), `running` (started, not finished) or `finished`. */
+  status: 'pending' | 'running' | 'finished';
+  outcome: Outcome | null;
+  score: number | null;
+  passed: boolean | null;
+  started_at: string | null;
+  finished_at: string | null;
+  wall_ms: number | null;
+  tool_calls: number | null;
+  cost_usd: number | null;
+  events: number;
+  trajectory: string;
+}
+
+export interface ScoreRow {
+  experiment_id: string;
+  rollout_id: string;
+  value: number;
+  passed: boolean;
+  verifier: string;
+  verifier_version: string;
+  graded_at: string;
+  details: Record<string, unknown>;
+}
+
+/** One indexed event: where its line lives in the JSONL file, so a viewer can page through it. */
+export interface EventIndexRow {
+  experiment_id: string;
+  rollout_id: string;
+  seq: number;
+  t: string;
+  type: string;
+  offset: number;
+  length: number;
+}
+
+export interface Store {
+  /** Insert or replace an experiment (and its planned rollouts as `pending`). */
+  putExperiment(rec: ExperimentRecord): Promise<void>;
+  /** Derive rows from one event of one rollout; `where` is the event's line in the JSONL file. */
+  applyEvent(experimentId: string, rolloutId: string, trajectory: string, e: TrajectoryEvent, where: { offset: number; length: number }): Promise<void>;
+  listExperiments(): Promise<ExperimentRow[]>;
+  getExperiment(id: string): Promise<ExperimentRow | null>;
+  /** The most recently created experiment, or null. */
+  latestExperiment(): Promise<ExperimentRow | null>;
+  listRollouts(experimentId: string): Promise<RolloutRow[]>;
+  getScores(experimentId: string): Promise<ScoreRow[]>;
+  /** Page through a rollout's event index by sequence number. */
+  listEvents(experimentId: string, rolloutId: string, opts?: { fromSeq?: number; limit?: number; type?: string }): Promise<EventIndexRow[]>;
+  /** Remove every row (used by rebuild before re-deriving). */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}

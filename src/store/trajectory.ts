@@ -1,0 +1,130 @@
+// The trajectory JSONL file: the source of truth of a rollout. Appends are written whole and
+// fsync'd before `append` returns, so after a crash every line is intact except at most the last one
+// (a torn line), which readers tolerate and report.
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkEnvelope, type NewEvent, type TrajectoryEvent } from '../core/events.js';
+
+export interface ReadResult {
+  events: TrajectoryEvent[];
+  /** Byte offset and length of each event's line, parallel to `events`. */
+  positions: { offset: number; length: number }[];
+  /** Set when the last line was incomplete or unparseable (a write torn by a crash). */
+  torn: { line: number; bytes: number; reason: string } | null;
+  /** Lines other than the last that could not be parsed (should never happen; reported, not fatal). */
+  bad: { line: number; reason: string }[];
+  /** Byte length of the intact prefix of the file (where the next append should start). */
+  intactBytes: number;
+}
+
+/** Parse the bytes of a trajectory file. */
+export function parseTrajectory(data: Buffer | string): ReadResult {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  const out: ReadResult = { events: [], positions: [], torn: null, bad: [], intactBytes: 0 };
+  let pos = 0;
+  let lineNo = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(0x0a, pos);
+    const isLast = nl === -1;
+    const end = isLast ? buf.length : nl;
+    const line = buf.toString('utf8', pos, end);
+    lineNo++;
+    const next = isLast ? buf.length : nl + 1;
+    if (line.trim() === '') {
+      if (!isLast) out.intactBytes = next;
+      pos = next;
+      continue;
+    }
+    let reason: string | null = null;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+      reason = checkEnvelope(value);
+    } catch (e) {
+      reason = `unparseable JSON (${(e as Error).message})`;
+    }
+    if (isLast) {
+      // A last line without its newline is torn even if it happens to parse.
+      out.torn = { line: lineNo, bytes: end - pos, reason: reason ?? 'no trailing newline' };
+      break;
+    }
+    if (reason !== null) out.bad.push({ line: lineNo, reason });
+    else {
+      out.events.push(value as TrajectoryEvent);
+      out.positions.push({ offset: pos, length: next - pos });
+    }
+    pos = next;
+    out.intactBytes = next;
+  }
+  return out;
+}
+
+export function readTrajectory(file: string): ReadResult {
+  return parseTrajectory(fs.readFileSync(file));
+}
+
+/**
+ * Appends events to one rollout's trajectory, assigning `t` and `seq`. Opening an existing file
+ * continues its sequence; a torn last line is cut off (and reported by `recovered`).
+ */
+export class TrajectoryWriter {
+  readonly file: string;
+  private fd: number;
+  private nextSeq: number;
+  private closed = false;
+  /** What opening found: the events already there and any torn line that was cut off. */
+  readonly recovered: ReadResult;
+  private listeners: ((e: TrajectoryEvent, where: { offset: number; length: number }) => void)[] = [];
+  /** Byte size of the file, i.e. the offset of the next line. */
+  private size: number;
+
+  constructor(file: string, opts: { fsync?: boolean } = {}) {
+    this.file = file;
+    this.fsync = opts.fsync ?? true;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (fs.existsSync(file)) {
+      this.recovered = readTrajectory(file);
+      if (this.recovered.torn) fs.truncateSync(file, this.recovered.intactBytes);
+    } else {
+      this.recovered = { events: [], positions: [], torn: null, bad: [], intactBytes: 0 };
+    }
+    const last = this.recovered.events[this.recovered.events.length - 1];
+    this.nextSeq = last ? last.seq + 1 : 0;
+    this.fd = fs.openSync(file, 'a');
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  private readonly fsync: boolean;
+
+  /** Events already in the file when it was opened. */
+  get existing(): TrajectoryEvent[] {
+    return this.recovered.events;
+  }
+
+  get seq(): number {
+    return this.nextSeq;
+  }
+
+  /** Called after each append with the line's byte offset and length (store index, monitors, progress). */
+  onEvent(fn: (e: TrajectoryEvent, where: { offset: number; length: number }) => void): void {
+    this.listeners.push(fn);
+  }
+
+  append<E extends NewEvent>(e: E): TrajectoryEvent {
+    if (this.closed) throw new Error(`trajectory ${this.file} is closed`);
+    const full = { t: new Date().toISOString(), seq: this.nextSeq++, ...e } as TrajectoryEvent;
+    const line = Buffer.from(JSON.stringify(full) + '\n');
+    fs.writeSync(this.fd, line);
+    if (this.fsync) fs.fsyncSync(this.fd);
+    const where = { offset: this.size, length: line.length };
+    this.size += line.length;
+    for (const fn of this.listeners) fn(full, where);
+    return full;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+}
