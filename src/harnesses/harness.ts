@@ -1,0 +1,34 @@
+// The Harness interface. A harness turns a Task (and, for agent harnesses, a Model reached through
+// the gateway) into actions in the rollout's sandbox. It never sees tests/, and never sees solution/
+// unless it is the oracle. It records what it does as trajectory events.
+import type { Limits, Outcome, Task } from '../core/types.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import type { TrajectoryWriter } from '../store/trajectory.js';
+
+export interface HarnessContext {
+  task: Task;
+  /** Host path of the rollout's workspace (mounted read-write at task.workdir in the sandbox). */
+  workspace: string;
+  sandbox: Sandbox;
+  log: TrajectoryWriter;
+  limits: Limits;
+  seed: number;
+  /** Aborted when the runner stops the rollout (wall-time limit, Ctrl-C). */
+  signal: AbortSignal;
+}
+
+export interface HarnessResult {
+  outcome: Outcome;
+  /** One line: why the harness stopped. */
+  reason: string;
+  tool_calls: number;
+  turns: number;
+}
+
+export interface Harness {
+  readonly name: string;
+  readonly version: string;
+  /** Settings recorded in provenance (idle_rounds, temperature...). */
+  readonly settings: Record<string, unknown>;
+  run(ctx: HarnessContext): Promise<HarnessResult>;
+}

@@ -1,0 +1,31 @@
+// The Verifier interface. A verifier grades a finished workspace; it never knows which harness ran.
+// It always receives a *copy* of the final workspace and runs its checks in a fresh sandbox with a
+// pristine copy of the task's tests/ (see runner/rollout.ts).
+import type { VerifierResultEvent } from '../core/events.js';
+import type { Score, Task } from '../core/types.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+
+export interface VerifyContext {
+  task: Task;
+  /** Host path of a copy of the final workspace, private to this verification. */
+  workspace: string;
+  /** Host path of a pristine copy of the task's tests/ (or null when the task has none). */
+  tests: string | null;
+  /** A scratch directory private to this verification (e.g. for /logs/verifier). */
+  scratch: string;
+  sandbox: Sandbox;
+  /** Seed for anything random the verifier draws (recorded with the score). */
+  seed: number;
+  signal?: AbortSignal;
+}
+
+export interface VerifyOutcome {
+  score: Score;
+  run: VerifierResultEvent['run'];
+}
+
+export interface Verifier {
+  readonly kind: string;
+  readonly version: string;
+  verify(ctx: VerifyContext): Promise<VerifyOutcome>;
+}
