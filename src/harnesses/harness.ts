@@ -30,5 +30,8 @@ export interface Harness {
   readonly version: string;
   /** Settings recorded in provenance (idle_rounds, temperature...). */
   readonly settings: Record<string, unknown>;
+  /** True when the harness can continue a crashed rollout from its log and on-disk workspace;
+   *  otherwise the runner restarts it from the task's starting workspace. */
+  readonly resumable?: boolean;
   run(ctx: HarnessContext): Promise<HarnessResult>;
 }

@@ -1,0 +1,41 @@
+// The `outlast` command line. One file per command; this file wires them together and turns
+// errors into one-line messages and documented exit codes.
+import { Command, CommanderError } from 'commander';
+import { isUserError, oneLine } from '../core/errors.js';
+import { versions } from '../runner/provenance.js';
+import { EXIT } from './common.js';
+import * as check from './check.js';
+import * as list from './list.js';
+import * as rebuild from './rebuild.js';
+import * as resume from './resume.js';
+import * as run from './run.js';
+import * as show from './show.js';
+
+const program = new Command();
+program
+  .name('outlast')
+  .description('Can I hand this model a long, open-ended task and walk away? Run tasks through harnesses, grade them with verifiers, and keep every step.')
+  .version(versions().outlast)
+  .option('--home <dir>', 'where experiments and the database live (default: $OUTLAST_HOME or ./.outlast)')
+  .configureOutput({ outputError: (str, write) => write(`outlast: ${str.replace(/^error: /, '').trimEnd()} (see --help)\n`) })
+  .exitOverride();
+
+for (const cmd of [run, check, show, list, resume, rebuild]) cmd.register(program);
+for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander already printed its one-line message (or the help/version text).
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (isUserError(err)) {
+    process.stderr.write(`outlast: ${oneLine(err.message)}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    const e = err as Error;
+    process.stderr.write(`outlast: internal error: ${oneLine(e?.message ?? String(err))} (this is a bug in outlast; set OUTLAST_DEBUG=1 for the stack trace)\n`);
+    if (process.env.OUTLAST_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}

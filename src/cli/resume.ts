@@ -1,0 +1,47 @@
+// `outlast resume [experiment]`: continue every unfinished rollout (of one experiment, or of all).
+import type { Command } from 'commander';
+import { UserError } from '../core/errors.js';
+import type { Task } from '../core/types.js';
+import { readExperiment } from '../runner/experiment.js';
+import { createSandbox } from '../sandbox/index.js';
+import { loadTask } from '../tasks/load.js';
+import { EXIT, layoutFor, positiveInt, withStore } from './common.js';
+import { executeExperiment } from './execute.js';
+import { summarize } from './run.js';
+import { rolloutTable } from './show.js';
+
+export function register(program: Command): void {
+  program
+    .command('resume')
+    .description('continue every unfinished rollout from its log (default: of every experiment that has one)')
+    .argument('[experiment]', 'experiment id')
+    .option('-c, --concurrency <n>', 'rollouts at once (default: the experiment\'s own)', positiveInt('--concurrency'))
+    .action(async (id: string | undefined, opts: { concurrency?: number }) => {
+      const layout = layoutFor(program.opts());
+      process.exitCode = await withStore(layout, async (store) => {
+        let exps = id ? [await store.getExperiment(id)] : await store.listExperiments();
+        if (id && !exps[0]) throw new UserError(`no experiment "${id}" (see \`outlast list\`)`);
+        exps = exps.filter((e) => e && e.finished < e.rollouts);
+        if (exps.length === 0) {
+          process.stdout.write('nothing to resume: every rollout has finished\n');
+          return EXIT.ok;
+        }
+        let code: number = EXIT.ok;
+        for (const e of exps) {
+          const record = readExperiment(layout, e!.id);
+          const tasks = new Map<string, Task>();
+          for (const t of record.tasks) {
+            const task = await loadTask(t.dir);
+            if (task.hash !== t.hash) throw new UserError(`task ${t.name} (${t.dir}) changed since experiment ${record.id} started (${t.hash} → ${task.hash}); resuming would mix two versions of it`);
+            tasks.set(t.name, task);
+          }
+          const sandbox = await createSandbox(record.sandbox);
+          const { results, interrupted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency });
+          process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n${summarize(results).line}\n`);
+          if (interrupted) return EXIT.interrupted;
+          if (summarize(results).problems) code = EXIT.failures;
+        }
+        return code;
+      });
+    });
+}

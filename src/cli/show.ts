@@ -1,0 +1,40 @@
+// `outlast show [experiment]`: one line per rollout of an experiment (the latest by default).
+import type { Command } from 'commander';
+import type { RolloutRow } from '../store/store.js';
+import { layoutFor, resolveExperiment, withStore, type HomeOptions } from './common.js';
+import { formatDuration, formatScore, renderTable } from './table.js';
+
+export function rolloutTable(rows: RolloutRow[]): string {
+  return renderTable(
+    ['task', 'harness', 'rep', 'outcome', 'score', 'pass', 'duration'],
+    rows.map((r) => [
+      r.task,
+      r.harness,
+      r.repeat,
+      r.outcome ?? r.status,
+      formatScore(r.score),
+      r.passed === null ? '-' : r.passed ? 'yes' : 'no',
+      formatDuration(r.wall_ms),
+    ]),
+  );
+}
+
+export function register(program: Command): void {
+  program
+    .command('show')
+    .description('show the rollouts of an experiment: task, harness, outcome, score, duration')
+    .argument('[experiment]', 'experiment id (default: the latest)')
+    .option('--json', 'print the rows as JSON')
+    .action(async (id: string | undefined, opts: HomeOptions & { json?: boolean }) => {
+      await withStore(layoutFor(program.opts()), async (store) => {
+        const exp = await resolveExperiment(store, id);
+        const rows = await store.listRollouts(exp.id);
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ experiment: exp.id, rollouts: rows }, null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(`experiment ${exp.id} (created ${exp.created_at}, ${exp.finished}/${exp.rollouts} finished)\n\n`);
+        process.stdout.write(rolloutTable(rows) + '\n');
+      });
+    });
+}

@@ -1,0 +1,49 @@
+// Helpers for whole-CLI tests: run the real `outlast` binary (built to dist/ by `npm test`) in a
+// child process, and write small task directories.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin', 'outlast.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function cli(args: string[], opts: { home: string; cwd?: string; env?: Record<string, string>; timeoutMs?: number }): CliResult {
+  const r = spawnSync(process.execPath, [BIN, '--home', opts.home, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, CI: '1', ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Start the CLI without waiting (for kill tests). */
+export function cliSpawn(args: string[], opts: { home: string; cwd?: string }) {
+  return spawn(process.execPath, [BIN, '--home', opts.home, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, CI: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function tmpdir(prefix = 'outlast-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Write files (path → content; a content starting with "#!" becomes executable). */
+export function writeTree(root: string, files: Record<string, string>): string {
+  for (const [rel, content] of Object.entries(files)) {
+    const p = path.join(root, rel);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, content, { mode: content.startsWith('#!') ? 0o755 : 0o644 });
+  }
+  return root;
+}
