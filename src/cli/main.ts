@@ -9,6 +9,7 @@ import * as list from './list.js';
 import * as rebuild from './rebuild.js';
 import * as resume from './resume.js';
 import * as run from './run.js';
+import * as scriptedModel from './scripted-model.js';
 import * as show from './show.js';
 
 const program = new Command();
@@ -20,7 +21,7 @@ program
   .configureOutput({ outputError: (str, write) => write(`outlast: ${str.replace(/^error: /, '').trimEnd()} (see --help)\n`) })
   .exitOverride();
 
-for (const cmd of [run, check, show, list, resume, rebuild]) cmd.register(program);
+for (const cmd of [run, check, show, list, resume, rebuild, scriptedModel]) cmd.register(program);
 for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
 
 try {

@@ -40,6 +40,8 @@ export interface ExecResult {
   output: string;
   /** Bytes cut from the middle of the output (0 when nothing was cut). */
   truncated_bytes: number;
+  /** True when `signal` aborted the run (the tree was killed; `timed_out` stays false). */
+  aborted?: boolean;
 }
 
 /** Which limits this sandbox really enforces on this machine (recorded in provenance). */

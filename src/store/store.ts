@@ -54,6 +54,8 @@ export interface RolloutRow {
 export interface ScoreRow {
   experiment_id: string;
   rollout_id: string;
+  /** Sequence number of the verifier.result event it came from (a resumed rollout may be graded twice). */
+  seq: number;
   value: number;
   passed: boolean;
   verifier: string;
@@ -78,6 +80,17 @@ export interface Store {
   putExperiment(rec: ExperimentRecord): Promise<void>;
   /** Derive rows from one event of one rollout; `where` is the event's line in the JSONL file. */
   applyEvent(experimentId: string, rolloutId: string, trajectory: string, e: TrajectoryEvent, where: { offset: number; length: number }): Promise<void>;
+  /**
+   * Optional batch form of applyEvent (e.g. one transaction): the same rows as calling applyEvent on
+   * each event in order. `positions` is parallel to `events`, as readTrajectory returns them.
+   */
+  applyEvents?(
+    experimentId: string,
+    rolloutId: string,
+    trajectory: string,
+    events: readonly TrajectoryEvent[],
+    positions: readonly { offset: number; length: number }[],
+  ): Promise<void>;
   listExperiments(): Promise<ExperimentRow[]>;
   getExperiment(id: string): Promise<ExperimentRow | null>;
   /** The most recently created experiment, or null. */

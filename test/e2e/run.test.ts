@@ -140,3 +140,32 @@ describe('outlast run', () => {
     expect(final.every((x) => x.status === 'finished' && x.passed)).toBe(true);
   });
 });
+
+describe('outlast check', () => {
+  it('finds every example task sound', () => {
+    const home = tmpdir();
+    const r = cli(['check', 'tasks/examples'], { home });
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/all \d+ tasks sound/);
+    expect(r.stdout).not.toMatch(/BROKEN/);
+  });
+
+  it('reports a task whose oracle fails and one that nop passes', () => {
+    const home = tmpdir();
+    const suite = tmpdir();
+    answerTask(path.join(suite, 'bad-oracle'), '#!/bin/bash\necho 41 > answer.txt\n');
+    writeTree(path.join(suite, 'passes-by-default'), {
+      'task.toml': '[task]\nname = "passes-by-default"\n',
+      'instruction.md': 'Anything.\n',
+      'tests/test.sh': '#!/bin/bash\nexit 0\n',
+      'solution/solve.sh': '#!/bin/bash\ntrue\n',
+    });
+    fs.writeFileSync(path.join(suite, 'bad-oracle', 'task.toml'), '[task]\nname = "bad-oracle"\n');
+    const r = cli(['check', suite], { home });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/bad-oracle .*BROKEN: oracle fails/);
+    expect(r.stdout).toMatch(/passes-by-default .*BROKEN: nop passes/);
+    expect(r.stdout).toMatch(/2 of 2 tasks broken/);
+  });
+});

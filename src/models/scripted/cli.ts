@@ -1,0 +1,48 @@
+// `outlast scripted-model --script FILE`: run the scripted model server until SIGINT/SIGTERM.
+import { loadScript } from './script.js';
+import { startScriptedModel } from './server.js';
+
+export interface ScriptedModelCliOptions {
+  /** Path of a .jsonl script or a .js/.mjs policy module. */
+  script: string;
+  port?: number;
+  ttftMs?: number;
+  tokensPerSec?: number;
+  loop?: boolean;
+  /** Report cached input tokens (default true). */
+  cache?: boolean;
+  /** Require this key from clients. */
+  apiKey?: string;
+  /** Where the listening line goes (default: stdout). */
+  print?: (line: string) => void;
+  /** Stop when this aborts, besides SIGINT/SIGTERM (for tests). */
+  signal?: AbortSignal;
+}
+
+/** Start the server, print `scripted model listening on URL`, and resolve once it stopped on SIGINT/SIGTERM. */
+export async function runScriptedModelCli(o: ScriptedModelCliOptions): Promise<void> {
+  const script = await loadScript(o.script);
+  const model = await startScriptedModel({
+    script,
+    port: o.port,
+    ttft_ms: o.ttftMs,
+    tokens_per_sec: o.tokensPerSec,
+    loop: o.loop,
+    cache: o.cache,
+    api_key: o.apiKey,
+  });
+  (o.print ?? ((l: string) => process.stdout.write(l + '\n')))(`scripted model listening on ${model.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      o.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    o.signal?.addEventListener('abort', stop, { once: true });
+    if (o.signal?.aborted) stop();
+  });
+  await model.close();
+}

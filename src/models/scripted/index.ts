@@ -1,0 +1,19 @@
+// The scripted model server: the test double for every model endpoint. See docs/scripted-model.md.
+export type {
+  Fault,
+  NormalizedMessage,
+  NormalizedTool,
+  NormalizedToolCall,
+  Policy,
+  PolicyRequest,
+  RecordedRequest,
+  ScriptedModel,
+  ScriptedModelOptions,
+  ScriptedToolCall,
+  ScriptedTurn,
+} from './types.js';
+export { startScriptedModel, EXHAUSTED_TEXT } from './server.js';
+export { loadScript, parseScriptText, parseTurn } from './script.js';
+export { countTokens, inputTokens, promptText } from './tokens.js';
+export { thinkingSignature } from './anthropic.js';
+export { runScriptedModelCli, type ScriptedModelCliOptions } from './cli.js';

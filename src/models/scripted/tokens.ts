@@ -1,0 +1,83 @@
+// Deterministic token estimates (about 4 characters per token) and the prompt-prefix cache that
+// decides how many input tokens are reported as cached.
+import { createHash } from 'node:crypto';
+import type { NormalizedMessage, NormalizedTool } from './types.js';
+
+export const CHARS_PER_TOKEN = 4;
+
+/** Tokens of a string: ceil(code points / 4); 0 for the empty string. */
+export function countTokens(s: string): number {
+  if (!s) return 0;
+  let n = 0;
+  for (const _ of s) n++;
+  return Math.ceil(n / CHARS_PER_TOKEN);
+}
+
+/** Split a string into pieces of one token (4 code points) each; the last may be shorter. */
+export function tokenPieces(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let n = 0;
+  for (const ch of s) {
+    cur += ch;
+    if (++n === CHARS_PER_TOKEN) {
+      out.push(cur);
+      cur = '';
+      n = 0;
+    }
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/**
+ * The prompt as one canonical text: tool definitions, then every message. Its token count is the
+ * request's input tokens, and its prefixes are what the cache remembers. Tools are rendered in a
+ * protocol-neutral form, so the same conversation costs the same in every protocol.
+ */
+export function promptText(messages: NormalizedMessage[], tools: NormalizedTool[]): string {
+  const parts: string[] = [];
+  for (const t of tools) parts.push(`tool ${t.name}: ${t.description ?? ''} ${JSON.stringify(t.parameters ?? {})}`);
+  for (const m of messages) {
+    let s = `${m.role}:`;
+    if (m.tool_call_id) s += ` [${m.tool_call_id}]`;
+    if (m.reasoning) s += ` <think>${m.reasoning}</think>`;
+    if (m.text) s += ` ${m.text}`;
+    for (const c of m.tool_calls ?? []) s += ` ${c.name}(${typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments)})`;
+    parts.push(s);
+  }
+  return parts.join('\n');
+}
+
+/** Input tokens of a prompt text (at least 1). */
+export function inputTokens(prompt: string): number {
+  return Math.max(1, countTokens(prompt));
+}
+
+const BLOCK_CHARS = 64; // the cache works in blocks of 16 tokens
+
+/**
+ * Remembers every prompt seen, as a chain of hashes over 64-character blocks, and answers how many
+ * leading tokens of a new prompt were seen before (a multiple of 16 tokens, like real prompt caches).
+ */
+export class PrefixCache {
+  private seen = new Set<string>();
+  /** Forget everything past this many remembered blocks (8 M tokens of distinct prompts). */
+  static readonly MAX_BLOCKS = 500_000;
+
+  /** Cached tokens of `prompt` (longest previously seen block prefix), then remember `prompt`. */
+  lookupAndAdd(prompt: string): number {
+    if (this.seen.size > PrefixCache.MAX_BLOCKS) this.seen = new Set();
+    let h = '';
+    let hit = 0;
+    let stillHitting = true;
+    const blocks = Math.floor(prompt.length / BLOCK_CHARS);
+    for (let b = 0; b < blocks; b++) {
+      h = createHash('sha1').update(h).update(prompt.slice(b * BLOCK_CHARS, (b + 1) * BLOCK_CHARS)).digest('base64');
+      if (stillHitting && this.seen.has(h)) hit = b + 1;
+      else stillHitting = false;
+      this.seen.add(h);
+    }
+    return Math.floor((hit * BLOCK_CHARS) / CHARS_PER_TOKEN);
+  }
+}

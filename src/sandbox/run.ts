@@ -1,0 +1,150 @@
+// Run one process tree with limits and leave nothing behind. Shared by the bwrap and the
+// unsandboxed implementations; they differ only in the argv they hand over.
+//
+// Launch chain (all exec'd in one pid, so the pid we hold is the final program):
+//   /bin/sh -c 'exec 2>&1; echo $$ > <cgroup>/cgroup.procs; exec "$@"'   merge stderr into stdout
+//                                                                         (true arrival order) and
+//                                                                         join the pids cgroup
+//   prlimit --cpu --as --fsize [--nproc] --                               set rlimits
+//   <argv>                                                                bwrap ... or /bin/sh -c cmd
+// The process is spawned detached (its own session and process group). Kill = SIGKILL to the
+// process group + SIGKILL to every pid in the cgroup. It happens on timeout, on abort, and also
+// right after the launched program exits, so background children never outlive an exec.
+import { spawn } from 'node:child_process';
+import type { SandboxLimits } from '../core/types.js';
+import { OutputCapture } from './capture.js';
+import { acquirePidsCgroup } from './cgroup.js';
+import type { HostCaps } from './host.js';
+import { DEFAULT_OUTPUT_BYTES, type ExecResult } from './sandbox.js';
+
+export interface TreeSpec {
+  /** Program (absolute path) and arguments. */
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  limits: SandboxLimits;
+  stdin?: string;
+  signal?: AbortSignal;
+  host: HostCaps;
+  /** Processes the launcher itself keeps alive in the tree (bwrap: 2), added to `limits.processes`. */
+  launcherProcesses: number;
+  /** Put the tree in a cgroup even without a process limit, to find every process at kill time. */
+  trackWithCgroup: boolean;
+}
+
+const MIB = 1024 * 1024;
+/** How long to wait for output pipes to close after the tree was killed. */
+const DRAIN_MS = 2000;
+
+/** Single-quote a string for /bin/sh. */
+export function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function checkLimits(l: SandboxLimits): void {
+  if (!(Number.isFinite(l.wall_time_sec) && l.wall_time_sec > 0)) throw new Error(`sandbox: wall_time_sec must be a positive number, got ${l.wall_time_sec}`);
+  for (const k of ['cpu_time_sec', 'memory_mb', 'processes', 'file_size_mb', 'output_bytes'] as const) {
+    const v = l[k];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`sandbox: ${k} must be a non-negative number, got ${v}`);
+  }
+}
+
+/** The prlimit arguments for the limits, or [] when none apply. */
+function rlimitArgs(l: SandboxLimits, host: HostCaps, nproc: number | undefined): string[] {
+  if (!host.prlimit) return [];
+  const args: string[] = [];
+  // Soft limit first so the process gets SIGXCPU (exit 152) before the hard SIGKILL a second later.
+  if (l.cpu_time_sec !== undefined) args.push(`--cpu=${Math.ceil(l.cpu_time_sec)}:${Math.ceil(l.cpu_time_sec) + 1}`);
+  if (l.memory_mb !== undefined) args.push(`--as=${Math.floor(l.memory_mb * MIB)}`);
+  if (l.file_size_mb !== undefined) args.push(`--fsize=${Math.floor(l.file_size_mb * MIB)}`);
+  if (nproc !== undefined) args.push(`--nproc=${nproc}`);
+  return args.length ? [host.prlimit, ...args, '--'] : [];
+}
+
+export async function runTree(spec: TreeSpec): Promise<ExecResult> {
+  const { limits, host } = spec;
+  checkLimits(limits);
+  const started = performance.now();
+  const capture = new OutputCapture(limits.output_bytes ?? DEFAULT_OUTPUT_BYTES);
+  const result = (over: Partial<ExecResult>): ExecResult => ({
+    exit_code: null,
+    signal: null,
+    timed_out: false,
+    duration_ms: performance.now() - started,
+    ...capture.result(),
+    ...over,
+  });
+  if (spec.signal?.aborted) return result({ signal: 'SIGKILL', aborted: true });
+
+  const maxProcs = limits.processes !== undefined ? Math.floor(limits.processes) + spec.launcherProcesses : undefined;
+  const cgroup = host.cgroup && (maxProcs !== undefined || spec.trackWithCgroup) ? acquirePidsCgroup(host.cgroup, maxProcs) : null;
+  // Without a cgroup, fall back to RLIMIT_NPROC (a no-op for root; `enforced` says so).
+  const nproc = !cgroup && maxProcs !== undefined && !host.isRoot ? maxProcs : undefined;
+  const join = cgroup ? `echo $$ > ${shQuote(cgroup.procsFile)} || exit 125; ` : '';
+  const argv = ['-c', `exec 2>&1; ${join}exec "$@"`, 'outlast-sandbox', ...rlimitArgs(limits, host, nproc), ...spec.argv];
+
+  try {
+    return await new Promise<ExecResult>((resolve, reject) => {
+      const child = spawn('/bin/sh', argv, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      let timedOut = false;
+      let aborted = false;
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+
+      const killTree = (): void => {
+        if (child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // group already empty
+          }
+        }
+        cgroup?.killAll();
+      };
+      const timer = setTimeout(() => {
+        if (exit) return; // already finished, only draining
+        timedOut = true;
+        killTree();
+      }, limits.wall_time_sec * 1000);
+      const onAbort = (): void => {
+        if (exit) return;
+        aborted = true;
+        killTree();
+      };
+      spec.signal?.addEventListener('abort', onAbort, { once: true });
+      let drainTimer: NodeJS.Timeout | undefined;
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        clearTimeout(drainTimer);
+        spec.signal?.removeEventListener('abort', onAbort);
+      };
+
+      child.stdout.on('data', (b: Buffer) => capture.push(b));
+      child.stderr.on('data', (b: Buffer) => capture.push(b));
+      child.stdin.on('error', () => {}); // EPIPE when the command does not read its stdin
+      child.stdin.end(spec.stdin ?? '');
+
+      child.on('error', (err) => {
+        cleanup();
+        killTree();
+        reject(err);
+      });
+      child.on('exit', (code, signal) => {
+        exit = { code, signal };
+        // The launched program is done: whatever it left running goes now.
+        killTree();
+        // A process that escaped both the group and the cgroup may hold the pipes: stop waiting.
+        drainTimer = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, DRAIN_MS);
+      });
+      child.on('close', () => {
+        cleanup();
+        const e = exit ?? { code: null, signal: null };
+        resolve(result({ exit_code: e.code, signal: e.signal, timed_out: timedOut, ...(aborted ? { aborted: true } : {}) }));
+      });
+    });
+  } finally {
+    await cgroup?.release();
+  }
+}

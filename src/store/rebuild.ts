@@ -1,0 +1,112 @@
+// `outlast rebuild`: re-derive every store row from the files on disk (experiment.json and
+// trajectory.jsonl are the source of truth). Broken inputs are reported, never fatal: a bad
+// experiment.json skips that experiment, a torn last line or a bad line skips that line.
+import fs from 'node:fs';
+import path from 'node:path';
+import { isUserError } from '../core/errors.js';
+import type { Layout } from './layout.js';
+import { parseExperimentRecord } from './record.js';
+import type { ExperimentRecord, Store } from './store.js';
+import { readTrajectory } from './trajectory.js';
+
+export interface RebuildProgress {
+  experiment: string;
+  rollout: string;
+  /** Rollouts with a trajectory indexed so far, and how many there are in all. */
+  done: number;
+  total: number;
+  /** Events indexed so far. */
+  events: number;
+}
+
+export interface RebuildReport {
+  experiments: number;
+  /** Rollouts whose trajectory was indexed (planned rollouts without a trajectory stay pending). */
+  rollouts: number;
+  events: number;
+  /** Torn last lines (a write cut short by a crash): not indexed; the next writer cuts them off. */
+  torn: { file: string; line: number; bytes: number; reason: string }[];
+  /** Unparseable lines before the last one (should never happen): not indexed. */
+  bad: { file: string; line: number; reason: string }[];
+  /** Files that could not be used at all, e.g. a broken experiment.json (its experiment is skipped). */
+  skipped: { file: string; reason: string }[];
+  ms: number;
+}
+
+interface Plan {
+  record: ExperimentRecord;
+  /** Rollout ids with a trajectory file: the planned ones first, then any others found on disk. */
+  rollouts: string[];
+}
+
+/** Clear `store` and re-derive it from the experiments under `layout`. */
+export async function rebuild(layout: Layout, store: Store, onProgress?: (p: RebuildProgress) => void): Promise<RebuildReport> {
+  const started = performance.now();
+  const report: RebuildReport = { experiments: 0, rollouts: 0, events: 0, torn: [], bad: [], skipped: [], ms: 0 };
+  const plans = scan(layout, report);
+  const total = plans.reduce((n, p) => n + p.rollouts.length, 0);
+
+  await store.clear();
+  for (const { record, rollouts } of plans) {
+    await store.putExperiment(record);
+    report.experiments++;
+    for (const rolloutId of rollouts) {
+      const file = layout.trajectory(record.id, rolloutId);
+      let read;
+      try {
+        read = readTrajectory(file);
+      } catch (e) {
+        report.skipped.push({ file, reason: (e as Error).message });
+        continue;
+      }
+      if (store.applyEvents) await store.applyEvents(record.id, rolloutId, file, read.events, read.positions);
+      else for (let i = 0; i < read.events.length; i++) await store.applyEvent(record.id, rolloutId, file, read.events[i]!, read.positions[i]!);
+      if (read.torn) report.torn.push({ file, ...read.torn });
+      for (const b of read.bad) report.bad.push({ file, ...b });
+      report.rollouts++;
+      report.events += read.events.length;
+      onProgress?.({ experiment: record.id, rollout: rolloutId, done: report.rollouts, total, events: report.events });
+    }
+  }
+  report.ms = Math.round(performance.now() - started);
+  return report;
+}
+
+/** Read and validate every experiment.json, and find each experiment's trajectory files. */
+function scan(layout: Layout, report: RebuildReport): Plan[] {
+  const plans: Plan[] = [];
+  for (const id of subdirs(layout.experimentsDir)) {
+    const file = layout.experimentFile(id);
+    let record: ExperimentRecord;
+    try {
+      record = parseExperimentRecord(fs.readFileSync(file, 'utf8'), file);
+    } catch (e) {
+      const reason = isUserError(e) ? e.message : (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: missing` : String(e);
+      report.skipped.push({ file, reason });
+      continue;
+    }
+    if (record.id !== id) {
+      report.skipped.push({ file, reason: `${file}: id "${record.id}" does not match its directory "${id}"` });
+      continue;
+    }
+    const planned = record.rollouts.map((r) => r.rollout_id);
+    const found = subdirs(path.join(layout.experimentDir(id), 'rollouts'));
+    const ids = [...new Set([...planned, ...found])];
+    plans.push({ record, rollouts: ids.filter((r) => fs.existsSync(layout.trajectory(id, r))) });
+  }
+  return plans;
+}
+
+/** Names of the subdirectories of `dir`, sorted; none when it does not exist. */
+function subdirs(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}

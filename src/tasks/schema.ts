@@ -1,0 +1,105 @@
+// The schema of outlast's native task.toml (see docs/task-format.md), and the defaults every task
+// format shares. Unknown fields are errors: a misspelt limit must not silently mean "no limit".
+import { z } from 'zod';
+
+/** Verifier kinds outlast knows. The kind's own verifier validates its kind-specific settings. */
+export const VERIFIER_KINDS = ['command', 'speedup', 'match', 'rubric', 'memorization', 'human'] as const;
+export type VerifierKind = (typeof VERIFIER_KINDS)[number];
+
+/** Where a native task's workspace is mounted inside the sandbox. */
+export const NATIVE_WORKDIR = '/workspace';
+/** Where tests/ is mounted (read-only) for the verifier. */
+export const TESTS_MOUNT = '/tests';
+/** Where solution/ is mounted (read-only) for the oracle. */
+export const SOLUTION_MOUNT = '/solution';
+/** Where the verifier may write reward.txt / reward.json. */
+export const VERIFIER_LOGS_MOUNT = '/logs/verifier';
+
+export const DEFAULT_AGENT_TIMEOUT_SEC = 600;
+export const DEFAULT_VERIFIER_TIMEOUT_SEC = 600;
+export const DEFAULT_VERIFIER_COMMAND = 'bash /tests/test.sh';
+export const DEFAULT_TOOL_TIMEOUT_SEC = 300;
+/** Default sandbox resource limits (per process, except `processes`). */
+export const DEFAULT_SANDBOX = {
+  /** RLIMIT_AS counts virtual memory, which runtimes over-reserve: keep it generous. */
+  memory_mb: 4096,
+  processes: 256,
+  file_size_mb: 1024,
+} as const;
+
+/** Task names: letters, digits, `.`, `_`, `-`, and `/` (Harbor's `org/name`). */
+export const TASK_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._\/-]*$/;
+/** Tool names must be accepted by every model API: `^[a-zA-Z0-9_-]{1,64}$`. */
+export const TOOL_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+const positive = () => z.number().positive();
+const positiveInt = () => z.number().int().positive();
+
+export const taskNameSchema = z
+  .string()
+  .regex(TASK_NAME_RE, 'expected a name of letters, digits, ".", "_", "-" or "/" (not starting with "." or "/")');
+
+export const limitsSchema = z.strictObject({
+  wall_time_sec: positive().optional(),
+  working_time_sec: positive().optional(),
+  turns: positiveInt().optional(),
+  tokens: positiveInt().optional(),
+  cost_usd: positive().optional(),
+});
+
+export const sandboxSchema = z.strictObject({
+  cpu_time_sec: positive().optional(),
+  memory_mb: positive().optional(),
+  processes: positiveInt().optional(),
+  file_size_mb: positive().optional(),
+});
+
+export const toolSchema = z.strictObject({
+  name: z.string().regex(TOOL_NAME_RE, 'expected 1-64 letters, digits, "_" or "-"'),
+  description: z.string().default(''),
+  command: z.string().min(1, 'expected a non-empty shell command'),
+  timeout_sec: positive().default(DEFAULT_TOOL_TIMEOUT_SEC),
+  records_evaluation: z.boolean().default(false),
+});
+
+export const toolsSchema = z.array(toolSchema);
+
+export const requiresSchema = z.strictObject({
+  gpu: z.boolean().default(false),
+});
+
+/** First pass over [verifier]: the kind and the timeout; other keys are checked per kind. */
+export const verifierHeadSchema = z.looseObject({
+  kind: z.enum(VERIFIER_KINDS).default('command'),
+  timeout_sec: positive().default(DEFAULT_VERIFIER_TIMEOUT_SEC),
+});
+
+/** [verifier] when kind = "command": nothing but these keys. */
+export const commandVerifierSchema = z.strictObject({
+  kind: z.literal('command').default('command'),
+  command: z.string().min(1, 'expected a non-empty shell command').default(DEFAULT_VERIFIER_COMMAND),
+  timeout_sec: positive().default(DEFAULT_VERIFIER_TIMEOUT_SEC),
+});
+
+export const nativeTaskTomlSchema = z.strictObject({
+  task: z
+    .strictObject({
+      name: taskNameSchema.optional(),
+      family: taskNameSchema.optional(),
+      description: z.string().optional(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    })
+    .default({}),
+  limits: limitsSchema.default({}),
+  agent: z
+    .strictObject({
+      timeout_sec: positive().default(DEFAULT_AGENT_TIMEOUT_SEC),
+    })
+    .default({ timeout_sec: DEFAULT_AGENT_TIMEOUT_SEC }),
+  sandbox: sandboxSchema.default({}),
+  verifier: verifierHeadSchema.default({ kind: 'command', timeout_sec: DEFAULT_VERIFIER_TIMEOUT_SEC }),
+  tools: toolsSchema.default([]),
+  requires: requiresSchema.default({ gpu: false }),
+});
+
+export type NativeTaskToml = z.output<typeof nativeTaskTomlSchema>;

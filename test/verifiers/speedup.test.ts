@@ -1,0 +1,170 @@
+// The speedup verifier, for real: real kernels compiled by gcc, graded by the task's own grader in a
+// real sandbox (bwrap; `none` only where bwrap cannot run here, said in the test output).
+// Most cases use the small smoke workloads (tests/workloads_smoke.txt) through a config override;
+// one case grades the oracle on the full hidden workloads and checks the 2-minute bound.
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/core/types.js';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { loadTask } from '../../src/tasks/load.js';
+import { geomean, parseSpeedupConfig, scoreResult, SpeedupVerifier, type GraderResult } from '../../src/verifiers/speedup.js';
+import type { VerifyOutcome } from '../../src/verifiers/verifier.js';
+import { ROOT, tmpdir } from '../helpers/cli.js';
+
+const TASK_DIR = path.join(ROOT, 'tasks/kernels/extend-attention');
+const FIX = path.join(ROOT, 'test/fixtures/kernels/extend-attention');
+const SMOKE = { workloads: 'workloads_smoke.txt', budget_sec: 0.4, min_repeats: 5, max_repeats: 9 };
+
+let sandbox: Sandbox;
+let task: Task;
+
+beforeAll(async () => {
+  try {
+    sandbox = await createSandbox('bwrap');
+  } catch (err) {
+    console.warn(`speedup tests: bwrap unavailable (${(err as Error).message}); falling back to --sandbox none`);
+    sandbox = await createSandbox('none');
+  }
+  task = await loadTask(TASK_DIR);
+});
+
+/** Grade a workspace: the task's starting workspace with `kernel` as kernel.c and `extra` files on top. */
+async function grade(kernel: string | null, opts: { extra?: Record<string, string>; config?: Record<string, unknown>; seed?: number } = {}): Promise<VerifyOutcome> {
+  const ws = tmpdir('outlast-speedup-ws-');
+  fs.cpSync(task.workspace_dir!, ws, { recursive: true });
+  if (kernel !== null) fs.copyFileSync(kernel, path.join(ws, 'kernel.c'));
+  for (const [name, from] of Object.entries(opts.extra ?? {})) fs.copyFileSync(from, path.join(ws, name));
+  const scratch = tmpdir('outlast-speedup-scratch-');
+  const v = new SpeedupVerifier({ ...task.verifier, ...SMOKE, ...opts.config });
+  try {
+    return await v.verify({ task, workspace: ws, tests: task.tests_dir, scratch, sandbox, seed: opts.seed ?? 1234 });
+  } finally {
+    fs.rmSync(ws, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function reason(o: VerifyOutcome): string {
+  return String(o.score.details.reason ?? '');
+}
+
+describe('speedup config', () => {
+  it('fills defaults and rejects unknown keys', () => {
+    const c = parseSpeedupConfig({ kind: 'speedup', timeout_sec: 60 });
+    expect(c).toMatchObject({ sources: ['kernel.c'], command: 'bash /tests/grade.sh', workloads: 'workloads.txt', threshold: 1.1 });
+    expect(() => parseSpeedupConfig({ kind: 'speedup', timeout_sec: 60, sources: ['../x.c'] })).toThrow(/sources/);
+    expect(() => parseSpeedupConfig({ kind: 'speedup', timeout_sec: 60, repeat: 3 })).toThrow(/unknown field "repeat"/);
+  });
+
+  it('the task declares kind speedup with the evaluate tool', () => {
+    expect(task.verifier.kind).toBe('speedup');
+    expect(task.tools.find((t) => t.name === 'evaluate')).toMatchObject({ command: 'bash eval.sh', records_evaluation: true });
+  });
+});
+
+describe('scoreResult', () => {
+  const w = (name: string, speedup: number) => ({ name, correct: true, reason: '', rel_err: 1e-6, repeats: 5, ref_ms: 10, cand_ms: 10 / speedup, speedup, p25: speedup * 0.9, p75: speedup * 1.1, min: null, max: null });
+  const base: GraderResult = { kernel: 'k', score: 999, correct: true, reason: '', seed: 1, nonce: 'n', workloads: [] };
+  it('recomputes the geometric mean from the workloads, ignoring the grader score field', () => {
+    const s = scoreResult({ ...base, workloads: [w('a', 2), w('b', 8)] });
+    expect(s.value).toBeCloseTo(4, 10);
+    expect(s.spread!.p25).toBeCloseTo(3.6, 10);
+    expect(geomean([])).toBeNaN();
+  });
+  it('scores 0 on any incorrect or untimed workload', () => {
+    expect(scoreResult({ ...base, workloads: [w('a', 2), { ...w('b', 3), correct: false, reason: 'NaN' }] })).toMatchObject({ value: 0, reason: 'workload b: NaN' });
+    expect(scoreResult({ ...base, workloads: [w('a', 2), { ...w('b', 3), repeats: 0 }] }).value).toBe(0);
+    expect(scoreResult({ ...base, correct: false, reason: 'boom', workloads: [w('a', 2)] })).toMatchObject({ value: 0, reason: 'boom' });
+    expect(scoreResult({ ...base, workloads: [] }).value).toBe(0);
+  });
+});
+
+describe('speedup verifier on extend attention (smoke workloads)', () => {
+  it('nop (the reference itself) scores about 1 and does not pass', { timeout: 120_000 }, async () => {
+    const o = await grade(null);
+    const d = o.score.details as { correct: boolean; speedup: number; spread: { p25: number; p75: number }; seed: number };
+    expect(d.correct, reason(o)).toBe(true);
+    expect(o.score.grader.settings.seed).toBe(1234);
+    // ≈ 1 within the measured spread (plus a margin for this shared 2-core machine)
+    expect(o.score.value).toBeGreaterThan(Math.min(0.8, d.spread.p25 - 0.1));
+    expect(o.score.value).toBeLessThan(Math.max(1.25, d.spread.p75 + 0.1));
+    expect(d.spread.p25 - 0.15).toBeLessThan(1);
+    expect(d.spread.p75 + 0.15).toBeGreaterThan(1);
+    expect(o.score.passed).toBe(false);
+  });
+
+  it('the oracle is correct and clearly faster; two runs agree within their spread', { timeout: 120_000 }, async () => {
+    const a = await grade(path.join(TASK_DIR, 'solution/kernel.c'), { seed: 11 });
+    const b = await grade(path.join(TASK_DIR, 'solution/kernel.c'), { seed: 12 });
+    for (const o of [a, b]) {
+      expect(o.score.details.correct, reason(o)).toBe(true);
+      expect(o.score.value).toBeGreaterThan(1.3);
+      expect(o.score.passed).toBe(true);
+    }
+    const sa = a.score.details.spread as { p25: number; p75: number };
+    const sb = b.score.details.spread as { p25: number; p75: number };
+    // the intervals overlap (with a 15% margin for this shared machine)
+    expect(sa.p25 * 0.85).toBeLessThan(sb.p75);
+    expect(sb.p25 * 0.85).toBeLessThan(sa.p75);
+  });
+
+  const cheats: [string, string, RegExp][] = [
+    ['caches the last output', 'cache_last.c', /timed repeat \d+: .*same inputs/],
+    ['returns zeros for large shapes', 'zeros_large.c', /relative error/],
+    ['computes only half the heads', 'half_heads.c', /relative error/],
+    ['writes a fake result file', 'fake_result.c', /kernel rules: .*allowlist.*fopen/],
+    ['patches the timer', 'patch_timer.c', /kernel rules: .*clock_gettime/],
+    ['hides a syscall in inline assembly', 'asm_syscall.c', /kernel rules: .*__asm__.*not allowed/],
+    ['drops the causal mask', 'wrong_fast.c', /relative error|off by/],
+  ];
+  for (const [what, file, why] of cheats) {
+    it(`a kernel that ${what} scores 0`, { timeout: 60_000 }, async () => {
+      const o = await grade(path.join(FIX, file));
+      expect(o.score.value).toBe(0);
+      expect(o.score.passed).toBe(false);
+      expect(reason(o)).toMatch(why);
+    });
+  }
+
+  it('edited copies of the eval script, driver, header and reference, and a planted result.json, change nothing (≈ 1)', { timeout: 120_000 }, async () => {
+    const o = await grade(null, {
+      extra: {
+        'eval.sh': path.join(FIX, 'edited/eval.sh'),
+        'driver.c': path.join(FIX, 'edited/driver.c'),
+        'reference.c': path.join(FIX, 'edited/reference.c'),
+        'kernel.h': path.join(FIX, 'edited/kernel.h'),
+        'result.json': path.join(FIX, 'edited/result.json'),
+      },
+    });
+    expect(o.score.details.correct, reason(o)).toBe(true);
+    expect(o.score.value).toBeGreaterThan(0.7);
+    expect(o.score.value).toBeLessThan(1.3);
+    expect(o.score.passed).toBe(false);
+  });
+
+  it('a missing kernel source or a build error scores 0 with the reason', { timeout: 60_000 }, async () => {
+    const ws = tmpdir();
+    const broken = path.join(ws, 'broken.c');
+    fs.writeFileSync(broken, '#include "kernel.h"\nvoid extend_attention(const ExtendAttnArgs *a) { this is not C; }\n');
+    const o = await grade(broken);
+    expect(o.score.value).toBe(0);
+    expect(reason(o)).toMatch(/kernel\.c does not compile/);
+    const m = await grade(null, { config: { sources: ['kernel.c', 'missing.c'] } });
+    expect(m.score.value).toBe(0);
+    expect(reason(m)).toMatch(/no missing\.c/);
+    fs.rmSync(ws, { recursive: true, force: true });
+  });
+});
+
+describe('speedup verifier, full hidden workloads', () => {
+  it('grades the oracle within 2 minutes with a real margin', { timeout: 240_000 }, async () => {
+    const t0 = Date.now();
+    const o = await grade(path.join(TASK_DIR, 'solution/kernel.c'), { config: { workloads: 'workloads.txt', budget_sec: undefined, min_repeats: undefined, max_repeats: undefined } });
+    const secs = (Date.now() - t0) / 1000;
+    console.log(`full extend-attention verification of the oracle: ${secs.toFixed(1)}s, speedup ${o.score.value.toFixed(2)} (spread ${JSON.stringify(o.score.details.spread)})`);
+    expect(o.score.details.correct, reason(o)).toBe(true);
+    expect(o.score.value).toBeGreaterThan(1.5);
+    expect(secs).toBeLessThan(120);
+  });
+});
