@@ -5,6 +5,7 @@ import { isUserError, oneLine } from '../core/errors.js';
 import { versions } from '../runner/provenance.js';
 import { EXIT } from './common.js';
 import * as check from './check.js';
+import * as gateway from './gateway.js';
 import * as list from './list.js';
 import * as rebuild from './rebuild.js';
 import * as resume from './resume.js';
@@ -21,7 +22,7 @@ program
   .configureOutput({ outputError: (str, write) => write(`outlast: ${str.replace(/^error: /, '').trimEnd()} (see --help)\n`) })
   .exitOverride();
 
-for (const cmd of [run, check, show, list, resume, rebuild, scriptedModel]) cmd.register(program);
+for (const cmd of [run, check, show, list, resume, rebuild, gateway, scriptedModel]) cmd.register(program);
 for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
 
 try {

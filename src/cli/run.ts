@@ -4,6 +4,11 @@ import { UserError } from '../core/errors.js';
 import type { SandboxMode, Task } from '../core/types.js';
 import { harnessNames, createHarness } from '../harnesses/index.js';
 import { createExperiment, defaultConcurrency } from '../runner/experiment.js';
+import { loadModelsConfig, type ModelsConfig } from '../models/config.js';
+import type { Limits, ModelEndpoint } from '../core/types.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import type { RolloutResult } from '../runner/rollout.js';
 import { createSandbox } from '../sandbox/index.js';
 import { discoverTasks } from '../tasks/discover.js';
@@ -30,6 +35,59 @@ export function parseHarnesses(v: string, prev: string[] | undefined): string[] 
   return [...(prev ?? []), ...names];
 }
 
+export function list(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+/** The endpoints named by --model, from --models (default ./models.toml). */
+export function resolveModels(names: string[] | undefined, file: string | undefined): { endpoints: ModelEndpoint[]; config?: ModelsConfig } {
+  if (!names?.length) return { endpoints: [] };
+  const f = path.resolve(file ?? 'models.toml');
+  if (!file && !fs.existsSync(f)) throw new UserError(`--model needs model endpoints: write ./models.toml or pass --models FILE (see docs/gateway.md)`);
+  const config = loadModelsConfig(f);
+  const endpoints = [...new Set(names)].map((n) => {
+    const ep = config.models.find((m) => m.name === n);
+    if (!ep) throw new UserError(`${f}: no model named "${n}" (models: ${config.models.map((m) => m.name).join(', ') || 'none'})`);
+    return ep;
+  });
+  return { endpoints, config };
+}
+
+/** Parse a duration: plain seconds, or a number with s, m, h or d. */
+export function durationSec(name: string) {
+  return (v: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(v.trim());
+    if (!m || Number(m[1]) <= 0) throw new InvalidArgumentError(`${name} must be a positive duration like 90, 45m, 35h or 2d, got "${v}"`);
+    return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's']!;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
+    return n;
+  };
+}
+
+export interface LimitOptions {
+  wallTime?: number;
+  workingTime?: number;
+  maxTurns?: number;
+  maxTokens?: number;
+  maxCost?: number;
+}
+
+export function limitOverrides(o: LimitOptions): Limits {
+  const l: Limits = {};
+  if (o.wallTime !== undefined) l.wall_time_sec = o.wallTime;
+  if (o.workingTime !== undefined) l.working_time_sec = o.workingTime;
+  if (o.maxTurns !== undefined) l.turns = o.maxTurns;
+  if (o.maxTokens !== undefined) l.tokens = o.maxTokens;
+  if (o.maxCost !== undefined) l.cost_usd = o.maxCost;
+  return l;
+}
+
 export function summarize(results: RolloutResult[]): { line: string; problems: number } {
   const finished = results.filter((r) => !r.interrupted);
   const passed = finished.filter((r) => r.score?.passed).length;
@@ -46,18 +104,36 @@ export function register(program: Command): void {
     .option('-r, --repeats <n>', 'rollouts per task × harness', positiveInt('--repeats'), 1)
     .option('-c, --concurrency <n>', 'rollouts at once (default: number of cores)', positiveInt('--concurrency'))
     .option('--sandbox <mode>', 'bwrap (default) or none (unsandboxed, for development; recorded as such)', sandboxMode, 'bwrap' as SandboxMode)
+    .option('-m, --model <names>', 'model endpoint(s) for agent harnesses, comma-separated or repeated; each agent harness runs once per model', list)
+    .option('--models <file>', 'models config (default: ./models.toml); see docs/gateway.md')
+    .option('--wall-time <duration>', 'limit: wall time per rollout (e.g. 600, 45m, 35h); overrides the tasks\' [limits]', durationSec('--wall-time'))
+    .option('--working-time <duration>', 'limit: working time per rollout (wall time minus upstream retry waits)', durationSec('--working-time'))
+    .option('--max-turns <n>', 'limit: model turns per rollout', positiveInt('--max-turns'))
+    .option('--max-tokens <n>', 'limit: tokens (input + output) per rollout', positiveInt('--max-tokens'))
+    .option('--max-cost <usd>', 'limit: cost in US dollars per rollout', positiveNumber('--max-cost'))
     .addHelpText(
       'after',
       '\nResults go to the home directory (--home, $OUTLAST_HOME, default ./.outlast): experiment.json,\none trajectory.jsonl per rollout, and the outlast.db index. See them again with `outlast show`.\n\nExit codes: 0 all rollouts finished (whatever their scores), 1 some ended in infra_error or task_error,\n2 bad input, 3 internal error, 130 interrupted (continue with `outlast resume`).',
     )
-    .action(async (paths: string[], opts: { harness?: string[]; repeats: number; concurrency?: number; sandbox: SandboxMode }) => {
+    .action(async (paths: string[], opts: LimitOptions & { harness?: string[]; repeats: number; concurrency?: number; sandbox: SandboxMode; model?: string[]; models?: string }) => {
       const sandbox = await createSandbox(opts.sandbox);
       const { tasks, byName } = await loadTasksFromArgs(paths);
+      const { endpoints, config } = resolveModels(opts.model, opts.models);
       const layout = layoutFor(program.opts());
       const harnesses = [...new Set(opts.harness ?? ['oracle'])];
       const concurrency = opts.concurrency ?? defaultConcurrency();
       const code = await withStore(layout, async (store) => {
-        const record = await createExperiment(layout, store, { tasks, harnesses, repeats: opts.repeats, concurrency, sandbox: opts.sandbox, argv: process.argv.slice(2) });
+        const record = await createExperiment(layout, store, {
+          tasks,
+          harnesses,
+          repeats: opts.repeats,
+          concurrency,
+          sandbox: opts.sandbox,
+          argv: process.argv.slice(2),
+          models: endpoints,
+          modelsConfig: config,
+          limits: limitOverrides(opts),
+        });
         const { results, interrupted } = await executeExperiment({ layout, store, record, tasks: byName, sandbox, concurrency });
         process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n`);
         const s = summarize(results);

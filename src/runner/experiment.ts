@@ -5,7 +5,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { TrajectoryEvent } from '../core/events.js';
-import type { RolloutSpec, SandboxMode, Task } from '../core/types.js';
+import type { Limits, ModelEndpoint, RolloutSpec, SandboxMode, Task } from '../core/types.js';
+import { UserError } from '../core/errors.js';
+import { startGateway, type Gateway } from '../gateway/index.js';
+import { DEFAULT_GATEWAY_SETTINGS, type GatewaySettings, type ModelsConfig } from '../models/config.js';
 import { createHarness } from '../harnesses/index.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Layout } from '../store/layout.js';
@@ -20,6 +23,11 @@ export interface ExperimentPlan {
   concurrency: number;
   sandbox: SandboxMode;
   argv: string[];
+  /** Endpoints for harnesses that need a model (each such harness runs once per model). */
+  models?: ModelEndpoint[];
+  modelsConfig?: ModelsConfig;
+  /** Limits that override every task's own [limits]. */
+  limits?: Limits;
 }
 
 export function defaultConcurrency(): number {
@@ -32,10 +40,10 @@ export function newExperimentId(now = new Date()): string {
   return `exp-${stamp}-${crypto.randomBytes(2).toString('hex')}`;
 }
 
-/** File-name-safe rollout id: `<task>--<harness>--r<repeat>`. */
-export function rolloutId(task: string, harness: string, repeat: number): string {
+/** File-name-safe rollout id: `<task>--<harness>[--<model>]--r<repeat>`. */
+export function rolloutId(task: string, harness: string, repeat: number, model: string | null = null): string {
   const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return `${safe(task)}--${safe(harness)}--r${repeat}`;
+  return `${safe(task)}--${safe(harness)}${model ? `--${safe(model)}` : ''}--r${repeat}`;
 }
 
 /** Deterministic per-rollout seed, so a resumed rollout draws the same inputs. */
@@ -55,10 +63,16 @@ function writeJsonAtomic(file: string, value: unknown): void {
 export async function createExperiment(layout: Layout, store: Store, plan: ExperimentPlan): Promise<ExperimentRecord> {
   const id = newExperimentId();
   const rollouts: ExperimentRecord['rollouts'] = [];
+  const models = plan.models ?? [];
   for (const task of plan.tasks)
-    for (const harness of plan.harnesses)
-      for (let repeat = 1; repeat <= plan.repeats; repeat++)
-        rollouts.push({ rollout_id: rolloutId(task.name, harness, repeat), task: task.name, harness, model: null, repeat });
+    for (const harness of plan.harnesses) {
+      const needsModel = createHarness(harness).needsModel === true;
+      if (needsModel && models.length === 0) throw new UserError(`harness "${harness}" talks to a model: name one with --model (endpoints come from --models, default ./models.toml)`);
+      for (const model of needsModel ? models.map((m) => m.name) : [null])
+        for (let repeat = 1; repeat <= plan.repeats; repeat++)
+          rollouts.push({ rollout_id: rolloutId(task.name, harness, repeat, model), task: task.name, harness, model, repeat });
+    }
+  const usedModels = new Set(rollouts.map((r) => r.model).filter((m): m is string => m !== null));
   const rec: ExperimentRecord = {
     id,
     created_at: new Date().toISOString(),
@@ -66,11 +80,15 @@ export async function createExperiment(layout: Layout, store: Store, plan: Exper
     outlast_version: versions().outlast,
     tasks: plan.tasks.map((t) => ({ name: t.name, family: t.family, dir: t.dir, hash: t.hash })),
     harnesses: plan.harnesses,
-    models: [],
+    models: [...usedModels],
     repeats: plan.repeats,
     concurrency: plan.concurrency,
     sandbox: plan.sandbox,
     rollouts,
+    ...(plan.limits && Object.keys(plan.limits).length ? { limits: plan.limits } : {}),
+    ...(usedModels.size
+      ? { model_config: { file: plan.modelsConfig?.file ?? null, endpoints: models.filter((m) => usedModels.has(m.name)), gateway: { ...(plan.modelsConfig?.gateway ?? DEFAULT_GATEWAY_SETTINGS) } } }
+      : {}),
   };
   fs.mkdirSync(layout.experimentDir(id), { recursive: true });
   writeJsonAtomic(layout.experimentFile(id), rec);
@@ -106,6 +124,13 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
   const { record } = opts;
   const queue = [...record.rollouts];
   const results: RolloutResult[] = [];
+  const endpoints = new Map((record.model_config?.endpoints ?? []).map((e) => [e.name, e]));
+  let gateway: Gateway | null = null;
+  if (queue.some((r) => r.model !== null)) {
+    gateway = await startGateway({
+      models: { models: [...endpoints.values()], gateway: { ...DEFAULT_GATEWAY_SETTINGS, ...(record.model_config?.gateway as Partial<GatewaySettings>) } },
+    });
+  }
   const worker = async (): Promise<void> => {
     for (;;) {
       if (opts.signal?.aborted) return;
@@ -114,16 +139,18 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
       const task = opts.tasks.get(r.task);
       if (!task) throw new Error(`task ${r.task} of experiment ${record.id} was not loaded`);
       const harness = createHarness(r.harness);
+      const endpoint = r.model === null ? null : endpoints.get(r.model);
+      if (endpoint === undefined) throw new Error(`model ${r.model} of experiment ${record.id} has no recorded endpoint`);
       const spec: RolloutSpec = {
         rollout_id: r.rollout_id,
         experiment_id: record.id,
         task: { name: task.name, family: task.family, dir: task.dir, hash: task.hash, format: task.format },
         harness: { name: harness.name, version: harness.version, settings: harness.settings },
-        model: null,
+        model: endpoint ? { name: endpoint.name, upstream_model: endpoint.upstream_model, protocol: endpoint.protocol } : null,
         verifier: task.verifier,
         repeat: r.repeat,
         seed: rolloutSeed(record.id, r.rollout_id),
-        limits: task.limits,
+        limits: { ...task.limits, ...(record.limits ?? {}) },
         sandbox: opts.sandbox.mode,
       };
       opts.progress?.rolloutStarted?.(r.rollout_id);
@@ -134,6 +161,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
         task,
         harness,
         sandbox: opts.sandbox,
+        model: endpoint && gateway ? { gateway, endpoint } : undefined,
         signal: opts.signal,
         onEvent: (e) => opts.progress?.event?.(r.rollout_id, e),
       });
@@ -142,6 +170,10 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency, queue.length));
-  await Promise.all(Array.from({ length: n }, worker));
+  try {
+    await Promise.all(Array.from({ length: n }, worker));
+  } finally {
+    await gateway?.close();
+  }
   return results;
 }

@@ -4,10 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TrajectoryEvent } from '../core/events.js';
-import type { Outcome, RolloutSpec, Score, Task } from '../core/types.js';
+import type { Limits, Outcome, RolloutSpec, Score, Task } from '../core/types.js';
 import { modelTotals } from '../core/totals.js';
 import { isUserError } from '../core/errors.js';
-import type { Harness } from '../harnesses/harness.js';
+import type { Harness, ModelAccess } from '../harnesses/harness.js';
+import type { Gateway } from '../gateway/index.js';
+import type { ModelEndpoint } from '../core/types.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Layout } from '../store/layout.js';
 import type { Store } from '../store/store.js';
@@ -23,6 +25,8 @@ export interface RolloutContext {
   task: Task;
   harness: Harness;
   sandbox: Sandbox;
+  /** The gateway and endpoint, for harnesses that talk to a model. */
+  model?: { gateway: Gateway; endpoint: ModelEndpoint };
   /** Stops the rollout from outside (Ctrl-C); the rollout is left unfinished, to be resumed. */
   signal?: AbortSignal;
   /** Every event appended to the trajectory, as it is appended (for live progress). */
@@ -43,13 +47,13 @@ export interface RolloutResult {
 /** Extra seconds the runner waits past a harness's own time limit before it kills it. */
 const HARNESS_GRACE_SEC = 30;
 
-function harnessTimeoutSec(task: Task): number {
-  const limits = [task.agent_timeout_sec, task.limits.wall_time_sec].filter((x): x is number => typeof x === 'number');
-  return Math.min(...limits);
+/** The harness's wall-time limit: the rollout's wall-time limit when set, else the task's agent timeout. */
+function harnessTimeoutSec(task: Task, limits: Limits): number {
+  return limits.wall_time_sec ?? task.agent_timeout_sec;
 }
 
 export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
-  const { layout, spec, task, harness, sandbox } = ctx;
+  const { layout, spec } = ctx;
   const trajectory = layout.trajectory(spec.experiment_id, spec.rollout_id);
   const log = new TrajectoryWriter(trajectory);
   let storeChain: Promise<void> = Promise.resolve();
@@ -114,7 +118,7 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   const outer = ctx.signal;
   const onOuterAbort = (): void => stop.abort(outer?.reason);
   outer?.addEventListener('abort', onOuterAbort, { once: true });
-  const limitSec = harnessTimeoutSec(task);
+  const limitSec = harnessTimeoutSec(task, spec.limits);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -123,12 +127,19 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   timer.unref();
   log.append({ type: 'phase', phase: 'harness', status: 'started', detail: { harness: harness.name, timeout_sec: limitSec } });
   const th = Date.now();
+  let model: ModelAccess | undefined;
+  if (harness.needsModel) {
+    if (!ctx.model) throw new Error(`harness ${harness.name} needs a model but the rollout has none`);
+    const { gateway, endpoint } = ctx.model;
+    const token = gateway.registerRollout({ rolloutId: spec.rollout_id, log, budget: { tokens: spec.limits.tokens, cost_usd: spec.limits.cost_usd } });
+    model = { gateway_url: gateway.url, token, endpoint };
+  }
   let outcome: Outcome;
   let reason: string;
   let toolCalls = 0;
   let turns = 0;
   try {
-    const r = await harness.run({ task, workspace, sandbox, log, limits: spec.limits, seed: spec.seed, signal: stop.signal });
+    const r = await harness.run({ task, workspace, sandbox, log, limits: spec.limits, seed: spec.seed, model, signal: stop.signal });
     ({ outcome, reason } = r);
     toolCalls = r.tool_calls;
     turns = r.turns;
@@ -142,6 +153,7 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   } finally {
     clearTimeout(timer);
     outer?.removeEventListener('abort', onOuterAbort);
+    if (model && ctx.model) ctx.model.gateway.unregister(model.token);
   }
   const harnessMs = Date.now() - th;
   if (outer?.aborted) {

@@ -115,17 +115,24 @@ export function acquirePidsCgroup(root: PidsCgroupRoot, maxProcesses?: number): 
   return cg;
 }
 
-/** One exec's cgroup. Acquire it, point the launcher at `procsFile`, then release it. */
+/** One exec's cgroup. Acquire it, have the launcher join it (joinFile), then release it. */
 export class PidsCgroup {
   readonly dir: string;
-  /** Write a pid here to move that process (and its future children) into the cgroup. */
-  readonly procsFile: string;
+  /**
+   * How a single-threaded shell moves itself in: `echo <joinValue> > <joinFile>`. On v1 that is
+   * "0" (= the writing thread) into `tasks`: moving one thread skips the global threadgroup lock,
+   * whose RCU grace period otherwise costs ~10-15 ms per exec here (measured: bench/RESULTS.md).
+   * On v2 it is the shell's pid ($$) into cgroup.procs.
+   */
+  readonly joinFile: string;
+  readonly joinValue: string;
 
   constructor(root: PidsCgroupRoot) {
     counter += 1;
     this.dir = join(root.base, `${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`);
     mkdirSync(this.dir);
-    this.procsFile = join(this.dir, 'cgroup.procs');
+    this.joinFile = join(this.dir, root.version === 1 ? 'tasks' : 'cgroup.procs');
+    this.joinValue = root.version === 1 ? '0' : '$$';
   }
 
   /** SIGKILL every process in the cgroup; returns how many were signalled. */

@@ -2,7 +2,7 @@
 // unsandboxed implementations; they differ only in the argv they hand over.
 //
 // Launch chain (all exec'd in one pid, so the pid we hold is the final program):
-//   /bin/sh -c 'exec 2>&1; echo $$ > <cgroup>/cgroup.procs; exec "$@"'   merge stderr into stdout
+//   /bin/sh -c 'exec 2>&1; echo 0 > <cgroup>/tasks; exec "$@"'          merge stderr into stdout
 //                                                                         (true arrival order) and
 //                                                                         join the pids cgroup
 //   prlimit --cpu --as --fsize [--nproc] --                               set rlimits
@@ -80,7 +80,7 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
   const cgroup = host.cgroup && (maxProcs !== undefined || spec.trackWithCgroup) ? acquirePidsCgroup(host.cgroup, maxProcs) : null;
   // Without a cgroup, fall back to RLIMIT_NPROC (a no-op for root; `enforced` says so).
   const nproc = !cgroup && maxProcs !== undefined && !host.isRoot ? maxProcs : undefined;
-  const join = cgroup ? `echo $$ > ${shQuote(cgroup.procsFile)} || exit 125; ` : '';
+  const join = cgroup ? `echo ${cgroup.joinValue} > ${shQuote(cgroup.joinFile)} || exit 125; ` : '';
   const argv = ['-c', `exec 2>&1; ${join}exec "$@"`, 'outlast-sandbox', ...rlimitArgs(limits, host, nproc), ...spec.argv];
 
   try {

@@ -2,7 +2,7 @@
 // (sqlite.ts) is the default; a PostgreSQL implementation can satisfy the same interface later,
 // which is why every method is async.
 import type { TrajectoryEvent } from '../core/events.js';
-import type { Outcome, SandboxMode } from '../core/types.js';
+import type { Limits, ModelEndpoint, Outcome, SandboxMode } from '../core/types.js';
 
 /** The experiment.json record, written when an experiment starts. */
 export interface ExperimentRecord {
@@ -18,6 +18,11 @@ export interface ExperimentRecord {
   concurrency: number;
   sandbox: SandboxMode;
   rollouts: { rollout_id: string; task: string; harness: string; model: string | null; repeat: number }[];
+  /** The model endpoints the experiment's agent harnesses use (key *names* only, never keys), and the
+   *  gateway settings, so a resume talks to the same endpoints the same way. */
+  /** Limits given on the command line, overriding every task's own. */
+  limits?: Limits;
+  model_config?: { file: string | null; endpoints: ModelEndpoint[]; gateway: Record<string, unknown> };
 }
 
 export interface ExperimentRow {

@@ -19,7 +19,7 @@ import { UserError, oneLine } from '../core/errors.js';
 import type { Task, TaskTool } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import {
-  DockerInstruction,
+  type DockerInstruction,
   dockerignoreMatcher,
   expandVars,
   finalChain,
@@ -493,9 +493,11 @@ function lineOf(s: string): number {
 // ---------------------------------------------------------------------------------------------
 // Materialisation: the plan written to disk once per (task hash, materialiser version).
 
-/** The default cache directory: $OUTLAST_CACHE_DIR or <os tmpdir>/outlast-cache. */
+/** The default cache directory: $OUTLAST_CACHE_DIR, else <os tmpdir>/outlast-cache-<uid> (one per user). */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OUTLAST_CACHE_DIR || path.join(os.tmpdir(), 'outlast-cache');
+  if (env.OUTLAST_CACHE_DIR) return path.resolve(env.OUTLAST_CACHE_DIR);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  return path.join(os.tmpdir(), `outlast-cache-${uid}`);
 }
 
 async function applyOp(root: string, op: WorkspaceOp): Promise<void> {
@@ -527,7 +529,11 @@ export async function materialiseWorkspace(plan: WorkspacePlan, hash: string, ca
   const final = path.join(base, key);
   const ws = path.join(final, 'workspace');
   if (await isDir(ws)) return ws;
-  await fs.mkdir(base, { recursive: true });
+  try {
+    await fs.mkdir(base, { recursive: true });
+  } catch (err) {
+    throw new UserError(oneLine(`cannot create the workspace cache ${base}: ${(err as Error).message}; set OUTLAST_CACHE_DIR to a writable directory`));
+  }
   const tmp = path.join(base, `.${key}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await fs.mkdir(path.join(tmp, 'workspace'), { recursive: true });

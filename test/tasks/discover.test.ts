@@ -20,10 +20,10 @@ function suite(tasks: Record<string, string>): string {
 }
 
 describe('discoverTasks', () => {
-  it('finds the three examples, in path order', async () => {
+  it('finds the four examples, in path order', async () => {
     const { tasks, skipped } = await discoverTasks([EXAMPLES], opts());
-    expect(tasks.map((t) => t.name)).toEqual(['fix-failing-test', 'implement-function', 'log-summary']);
-    expect(tasks.map((t) => t.format)).toEqual(['outlast', 'outlast', 'harbor']);
+    expect(tasks.map((t) => t.name)).toEqual(['clean-csv', 'fix-failing-test', 'implement-function', 'log-summary']);
+    expect(tasks.map((t) => t.format)).toEqual(['outlast', 'outlast', 'outlast', 'harbor']);
     expect(skipped).toEqual([]);
   });
 

@@ -41,6 +41,11 @@ function verify(task: Task, ws: string): { passed: boolean; detail: string } {
     const v = Number(fs.readFileSync(rewardFile, 'utf8').trim());
     return { passed: v >= 1, detail: `reward ${v}` };
   }
+  const rewardJson = path.join(logs, 'reward.json');
+  if (fs.existsSync(rewardJson)) {
+    const v = Number((JSON.parse(fs.readFileSync(rewardJson, 'utf8')) as { reward: unknown }).reward);
+    return { passed: v >= 1, detail: `reward.json ${v}` };
+  }
   const counts = [...r.out.matchAll(/(\d+) passed, (\d+) failed/g)].pop();
   if (counts) return { passed: counts[2] === '0' && r.code === 0, detail: counts[0] };
   return { passed: r.code === 0, detail: `exit ${r.code}: ${r.out.slice(-500)}` };

@@ -14,7 +14,7 @@ import { ROOT, tmpdir } from '../helpers/cli.js';
 
 const TASK_DIR = path.join(ROOT, 'tasks/kernels/extend-attention');
 const FIX = path.join(ROOT, 'test/fixtures/kernels/extend-attention');
-const SMOKE = { workloads: 'workloads_smoke.txt', budget_sec: 0.4, min_repeats: 5, max_repeats: 9 };
+const SMOKE = { workloads: 'workloads_smoke.txt', budget_sec: 0.6, min_repeats: 7, max_repeats: 15 };
 
 let sandbox: Sandbox;
 let task: Task;
