@@ -1,13 +1,16 @@
 // Gateway overhead benchmark: the latency the gateway ADDS over a direct connection to the upstream.
 //
-//   npm run build && node dist/bench/gateway.js [--duration 3] [--concurrency 1,64,256] [--fsync] [--translate]
+//   npm run build && node dist/bench/gateway.js [--duration 3] [--warmup 4] [--concurrency 1,64,256] [--fsync] [--translate] [--process]
 //
 // The upstream is the scripted model server with zero configured delay (TTFT 0, no pacing), replying
 // with a short streamed answer. A client (undici, keep-alive, one connection per concurrent stream)
 // makes streaming Chat Completions calls, each measured from sending the request to the last byte of
 // the stream, first directly against the scripted server, then through the gateway, at each
-// concurrency level. The gateway runs in its own process (as `outlast gateway` would), so its peak RSS
-// is its own; the client and the scripted server share the bench process. Every call through the
+// concurrency level. By default the gateway runs in the bench process, as the runner starts it
+// (in-process), sharing one event loop with the client and the scripted server: the added latency is
+// then the gateway's own work per call plus its extra loopback hop, and peak RSS is the whole bench
+// process's. With --process the gateway runs in its own process (as `outlast gateway` would): its peak
+// RSS is its own, and cross-process wake-ups are part of the added latency. Every call through the
 // gateway is metered and appended to a real trajectory file (fsync per event with --fsync, as the
 // runner's default TrajectoryWriter does; without it, the OS flushes).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -59,7 +62,7 @@ interface RunResult {
   seconds: number;
 }
 
-async function run(url: string, token: string, concurrency: number, seconds: number, model: string): Promise<RunResult> {
+async function run(url: string, token: string, concurrency: number, seconds: number, model: string, warmupSeconds: number): Promise<RunResult> {
   const pool = new Pool(url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const body = JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'benchmark' }] });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
@@ -73,8 +76,16 @@ async function run(url: string, token: string, concurrency: number, seconds: num
     if (res.statusCode !== 200 || bytes === 0) return null;
     return performance.now() - t;
   };
-  // Warm-up: open every connection once.
-  await Promise.all(Array.from({ length: concurrency }, () => one().catch(() => null)));
+  // Warm-up at full concurrency, so every connection (client → gateway and gateway → upstream) is
+  // open before measuring: a cold burst of new loopback connections to the busy scripted server
+  // costs 1–3 s tails even without the gateway (plain undici → scripted server), which is not steady state.
+  const warmEnd = performance.now() + warmupSeconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      do await one().catch(() => null);
+      while (performance.now() < warmEnd);
+    }),
+  );
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
@@ -111,6 +122,25 @@ function peakRssMb(pid: number): number {
   }
 }
 
+async function inProcessGateway(upstream: string, fsync: boolean, protocol: 'openai-chat' | 'anthropic'): Promise<{ url: string; token: string; close: () => Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outlast-bench-gw-'));
+  const gw = await startGateway({
+    models: { models: [{ name: 'bench', protocol, base_url: `${upstream}/v1`, upstream_model: 'qwen3.7-max', api_key_env: KEY_ENV }], gateway: { ...DEFAULT_GATEWAY_SETTINGS, max_retries: 0 } },
+    env: { [KEY_ENV]: KEY },
+  });
+  const log = new TrajectoryWriter(path.join(dir, 'trajectory.jsonl'), { fsync });
+  const token = gw.registerRollout({ rolloutId: 'bench', log });
+  return {
+    url: gw.url,
+    token,
+    close: async () => {
+      await gw.close();
+      log.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function spawnGateway(upstream: string, fsync: boolean, protocol: string): Promise<{ child: ChildProcess; url: string; token: string }> {
   const self = fileURLToPath(import.meta.url);
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -127,18 +157,24 @@ async function spawnGateway(upstream: string, fsync: boolean, protocol: string):
 
 async function main(): Promise<void> {
   const seconds = Number(arg('--duration') ?? 3);
+  const warmup = Number(arg('--warmup') ?? 4);
   const levels = (arg('--concurrency') ?? '1,64,256').split(',').map(Number);
   const fsync = flag('--fsync');
   const translate = flag('--translate');
   const text = 'The quick brown fox jumps over the lazy dog. '.repeat(2); // ~23 tokens, ~25 SSE events
   const sm = await startScriptedModel({ script: [{ text }], loop: true, ttft_ms: 0, tokens_per_sec: 0, api_key: KEY, cache: false });
-  const gw = await spawnGateway(sm.url, fsync, translate ? 'anthropic' : 'openai-chat');
+  const separate = flag('--process');
+  const protocol = translate ? 'anthropic' : 'openai-chat';
+  const child = separate ? await spawnGateway(sm.url, fsync, protocol) : null;
+  const gw = child ?? (await inProcessGateway(sm.url, fsync, protocol));
   const cpus = os.cpus().length;
-  process.stderr.write(`bench: ${levels.join('/')} concurrent streams, ${seconds}s each, ${cpus} CPUs, node ${process.version}, fsync=${fsync}, path=${translate ? 'chat→anthropic (translated)' : 'chat→chat (passthrough)'}\n`);
+  process.stderr.write(
+    `bench: ${levels.join('/')} concurrent streams, ${seconds}s each after ${warmup}s warm-up, ${cpus} CPUs, load ${os.loadavg()[0]!.toFixed(2)}, node ${process.version}, gateway ${separate ? 'in its own process' : 'in-process'}, fsync=${fsync}, path=${translate ? 'chat→anthropic (translated)' : 'chat→chat (passthrough)'}\n`,
+  );
   const rows: string[][] = [];
   for (const c of levels) {
-    const direct = await run(sm.url, KEY, c, seconds, 'bench');
-    const via = await run(gw.url, gw.token, c, seconds, 'bench');
+    const direct = await run(sm.url, KEY, c, seconds, 'bench', warmup);
+    const via = await run(gw.url, gw.token, c, seconds, 'bench', warmup);
     const d50 = pct(direct.latencies, 50);
     const d99 = pct(direct.latencies, 99);
     const g50 = pct(via.latencies, 50);
@@ -160,14 +196,20 @@ async function main(): Promise<void> {
     ]);
     process.stderr.write(`  ${c}: done (${direct.latencies.length} direct, ${via.latencies.length} via gateway)\n`);
   }
-  const rss = peakRssMb(gw.child.pid!);
-  gw.child.stdin!.end();
-  await new Promise((r) => gw.child.once('exit', r));
+  let rss: number;
+  if (child) {
+    rss = peakRssMb(child.child.pid!);
+    child.child.stdin!.end();
+    await new Promise((r) => child.child.once('exit', r));
+  } else {
+    rss = process.resourceUsage().maxRSS / 1024;
+    await (gw as { close: () => Promise<void> }).close();
+  }
   await sm.close();
   const head = ['streams', 'direct p50 ms', 'gateway p50 ms', 'added p50 ms', 'direct p99 ms', 'gateway p99 ms', 'added p99 ms', 'direct req/s', 'gateway req/s', 'req/s ratio', 'errors'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
   process.stdout.write(lines.join('\n') + '\n');
-  process.stdout.write(`gateway process peak RSS: ${rss.toFixed(1)} MiB\n`);
+  process.stdout.write(`${child ? 'gateway process' : 'bench process (client + scripted server + gateway)'} peak RSS: ${rss.toFixed(1)} MiB; load average after: ${os.loadavg()[0]!.toFixed(2)}\n`);
 }
 
 if (flag('--child-gateway')) void childGateway();

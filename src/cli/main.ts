@@ -12,6 +12,9 @@ import * as resume from './resume.js';
 import * as run from './run.js';
 import * as scriptedModel from './scripted-model.js';
 import * as show from './show.js';
+import * as report from './report.js';
+import * as view from './view.js';
+import * as exportCmd from './export.js';
 
 const program = new Command();
 program
@@ -23,6 +26,7 @@ program
   .exitOverride();
 
 for (const cmd of [run, check, show, list, resume, rebuild, gateway, scriptedModel]) cmd.register(program);
+for (const cmd of [report, view, exportCmd]) cmd.register(program);
 for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
 
 try {

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ModelResponseEvent, NewEvent, TrajectoryEvent } from '../core/events.js';
 import { totalTokens } from '../core/usage.js';
-import type { TrajectoryWriter } from '../store/trajectory.js';
+import { type TrajectoryWriter, readTrajectory } from '../store/trajectory.js';
 import type { IRMessage, IRPart } from './ir.js';
 
 export interface Budget {
@@ -61,7 +61,15 @@ export class RolloutState {
     readonly log: TrajectoryWriter,
     readonly budget: Budget,
   ) {
-    this.spent = spentFrom(log.existing);
+    // Everything the file holds now: events appended since the writer was opened (e.g. by an earlier
+    // gateway in this process) count too. Falls back to what the writer found when it opened.
+    let events: readonly TrajectoryEvent[] = log.existing;
+    try {
+      if (log.file) events = readTrajectory(log.file).events;
+    } catch {
+      /* keep log.existing */
+    }
+    this.spent = spentFrom(events);
   }
 
   /** Append an event; a closed log (the runner finished the rollout) is not an error for the gateway. */

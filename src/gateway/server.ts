@@ -125,6 +125,19 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** Resolves when the response can take more data (or is closed). */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 function rawSse(event: string | undefined, data: string): string {
   let s = event ? `event: ${event}\n` : '';
   if (data.includes('\n')) for (const line of data.split('\n')) s += `data: ${line}\n`;
@@ -141,6 +154,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const settings: GatewaySettings = { ...opts.models.gateway, ...(opts.settings ?? {}) };
   const env = opts.env ?? process.env;
   const endpoints = new Map<string, ModelEndpoint>(opts.models.models.map((m) => [m.name, m]));
+  const aliases = opts.models.aliases ?? {};
+  const aliasOf = (name: string): ModelEndpoint | undefined => (Object.hasOwn(aliases, name) ? endpoints.get(aliases[name]!) : undefined);
   const rollouts = new Map<string, RolloutState>();
   const agent: Agent = createAgent(settings);
   const log = opts.logger;
@@ -182,7 +197,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     if (!isObj(body)) return sendError(res, client, 400, 'invalid_request', 'request body must be a JSON object');
     if (typeof body.model !== 'string' || !body.model) return sendError(res, client, 400, 'invalid_request', 'model must be a non-empty string naming a configured model');
-    const ep = endpoints.get(body.model);
+    const ep = endpoints.get(body.model) ?? aliasOf(body.model);
     if (!ep) return sendError(res, client, 404, 'not_found', `model "${body.model}" is not configured in the gateway (known: ${[...endpoints.keys()].join(', ') || 'none'})`);
     if (route.kind === 'count_tokens') return countTokens(res, client, body, ep);
 
@@ -273,162 +288,180 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       log?.info({ rollout: ro.rolloutId, call: callId, model: ep.name, status, ttft_ms: m.ttft_ms, duration_ms: m.duration_ms, retries }, 'model call');
     };
 
-    // The upstream request goes out before the request event is written, so the disk write overlaps the upstream's work.
-    const pending = postUpstream(agent, ep.base_url + upCodec.path, headers, bodyText, settings, ac.signal);
-    pending.catch(() => {});
-    ro.append({
-      type: 'model.request',
-      call_id: callId,
-      client_protocol: route.protocol,
-      protocol: ep.protocol,
-      model: ep.name,
-      upstream_model: ep.upstream_model,
-      stream: ir.stream,
-      messages: ir.messages.length,
-      tools: ir.tools.length,
-    });
+    /** End the response, then record the call: as given once it is fully sent, as 499 if the client left first. */
+    const endThenRecord = (text: string, status: number, retries: number, wait: number, error?: { message: string; infra: boolean }) => {
+      const done = () => {
+        if (res.writableFinished) record(status, retries, wait, error);
+        else record(499, retries, wait, error ?? { message: 'client closed the connection', infra: false });
+      };
+      res.once('close', done);
+      res.end(text, done);
+    };
+    const forward = async (): Promise<void> => {
+      // The upstream request goes out before the request event is written, so the disk write overlaps the upstream's work.
+      const pending = postUpstream(agent, ep.base_url + upCodec.path, headers, bodyText, settings, ac.signal);
+      pending.catch(() => {});
+      ro.append({
+        type: 'model.request',
+        call_id: callId,
+        client_protocol: route.protocol,
+        protocol: ep.protocol,
+        model: ep.name,
+        upstream_model: ep.upstream_model,
+        stream: ir.stream,
+        messages: ir.messages.length,
+        tools: ir.tools.length,
+      });
 
-    let up;
-    try {
-      up = await pending;
-    } catch (e) {
-      if (clientGone) return record(499, 0, 0, { message: 'client closed the connection', infra: false });
-      if (e instanceof UpstreamFailure) {
-        record(e.timeout ? 504 : 502, e.retries, e.retry_wait_ms, { message: e.message, infra: true });
-        return sendError(res, client, e.timeout ? 504 : 502, e.timeout ? 'timeout' : 'upstream', `outlast gateway: ${e.message}`);
-      }
-      record(502, 0, 0, { message: `upstream request failed: ${(e as Error).message}`, infra: true });
-      return sendError(res, client, 502, 'upstream', 'outlast gateway: upstream request failed');
-    }
-
-    if (up.status >= 300 || !up.body) {
-      const text = scrub(up.errorText ?? '');
-      let parsed: unknown = null;
+      let up;
       try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = null;
-      }
-      const message = upstreamErrorMessage(parsed, `upstream answered HTTP ${up.status}`);
-      const infra = up.status === 429 || up.status >= 500 || up.status === 401 || up.status === 403;
-      record(up.status, up.retries, up.retry_wait_ms, { message: `upstream HTTP ${up.status}: ${message}`, infra });
-      const extra: Record<string, string> = {};
-      const ra = up.headers['retry-after'];
-      if (typeof ra === 'string') extra['retry-after'] = ra;
-      if (same && parsed !== null) return sendJson(res, up.status, parsed, extra);
-      return sendError(res, client, up.status, kindForStatus(up.status), message, extra);
-    }
-
-    const upBodyStream = up.body;
-    if (!ir.stream) {
-      // Non-streaming: read the whole upstream answer, then convert.
-      let text: string;
-      try {
-        text = await upBodyStream.text();
+        up = await pending;
       } catch (e) {
-        if (clientGone) return record(499, up.retries, up.retry_wait_ms, { message: 'client closed the connection', infra: false });
-        record(502, up.retries, up.retry_wait_ms, { message: `upstream response cut: ${(e as Error).message}`, infra: true });
-        return sendError(res, client, 502, 'upstream', 'outlast gateway: upstream response was cut off');
+        if (clientGone) return record(499, 0, 0, { message: 'client closed the connection', infra: false });
+        if (e instanceof UpstreamFailure) {
+          record(e.timeout ? 504 : 502, e.retries, e.retry_wait_ms, { message: e.message, infra: true });
+          return sendError(res, client, e.timeout ? 504 : 502, e.timeout ? 'timeout' : 'upstream', `outlast gateway: ${e.message}`);
+        }
+        record(502, 0, 0, { message: `upstream request failed: ${(e as Error).message}`, infra: true });
+        return sendError(res, client, 502, 'upstream', 'outlast gateway: upstream request failed');
       }
-      let parsed: unknown;
-      let irResp;
-      try {
-        parsed = JSON.parse(text);
-        irResp = upCodec.parseResponse(parsed);
-      } catch (e) {
-        record(502, up.retries, up.retry_wait_ms, { message: `upstream sent a malformed response (${(e as Error).message.slice(0, 200)})`, infra: true });
-        return sendError(res, client, 502, 'upstream', 'outlast gateway: upstream sent a malformed response');
-      }
-      meter.observeResponse(irResp);
-      if (!same && route.protocol !== 'anthropic') ro.rememberReasoning(irResp.content);
-      const out = same ? parsed : client.buildResponse(irResp, ir);
-      const outText = JSON.stringify(out);
-      res.writeHead(200, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(outText), 'x-outlast-call-id': callId });
-      res.end(outText, () => record(200, up.retries, up.retry_wait_ms));
-      return;
-    }
 
-    // Streaming: pass events through as they arrive.
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-outlast-call-id': callId });
-    res.flushHeaders();
-    const decoder = upCodec.createDecoder();
-    const encoder = same ? null : client.createEncoder(ir);
-    const dropUsageChunk = same && ep.protocol === 'openai-chat' && !ir.include_usage;
-    const remember = !same && route.protocol !== 'anthropic';
-    const reasoningParts: { text: string; signature?: string }[] = [];
-    const redacted: string[] = [];
-    let firstToolId: string | null = null;
-    let out = '';
-    let sawFinish = false;
-    let failure: { message: string; status: number } | null = null;
-    let upstreamError: string | null = null;
-    const parser = createParser({
-      onEvent: (msg) => {
-        if (failure) return;
-        let evs: IRStreamEvent[];
+      if (up.status >= 300 || !up.body) {
+        const text = scrub(up.errorText ?? '');
+        let parsed: unknown = null;
         try {
-          evs = decoder.push(msg.event, msg.data);
-        } catch (e) {
-          failure = { message: `upstream sent a malformed stream event (${(e as Error).message.slice(0, 120)})`, status: 502 };
-          return;
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = null;
         }
-        const now = performance.now();
-        let onlyUsage = evs.length > 0;
-        for (const ev of evs) {
-          meter.observe(ev, now);
-          if (ev.type === 'finish') sawFinish = true;
-          else if (ev.type === 'error') upstreamError = ev.message;
-          if (ev.type !== 'usage' && ev.type !== 'start') onlyUsage = false;
-          if (remember) {
-            if (ev.type === 'reasoning') {
-              const last = reasoningParts[reasoningParts.length - 1];
-              if (!last || last.signature !== undefined) reasoningParts.push({ text: ev.text });
-              else last.text += ev.text;
-            } else if (ev.type === 'reasoning_signature') {
-              const last = reasoningParts[reasoningParts.length - 1];
-              if (last && last.signature === undefined) last.signature = ev.signature;
-              else reasoningParts.push({ text: '', signature: ev.signature });
-            } else if (ev.type === 'redacted_reasoning') redacted.push(ev.data);
-            else if (ev.type === 'tool_call_start' && firstToolId === null) firstToolId = ev.id;
-          }
-          if (encoder) out += encoder.push(ev);
-        }
-        if (!encoder && !(dropUsageChunk && onlyUsage)) out += rawSse(msg.event, msg.data);
-      },
-    });
-    const td = new TextDecoder();
-    try {
-      for await (const chunk of upBodyStream) {
-        parser.feed(td.decode(chunk as Uint8Array, { stream: true }));
-        if (out) {
-          const s = out;
-          out = '';
-          if (!res.write(s) && !clientGone) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
-        }
-        if (failure || clientGone) break;
+        const message = upstreamErrorMessage(parsed, `upstream answered HTTP ${up.status}`);
+        const infra = up.status === 429 || up.status >= 500 || up.status === 401 || up.status === 403;
+        record(up.status, up.retries, up.retry_wait_ms, { message: `upstream HTTP ${up.status}: ${message}`, infra });
+        const extra: Record<string, string> = {};
+        const ra = up.headers['retry-after'];
+        if (typeof ra === 'string') extra['retry-after'] = ra;
+        if (same && parsed !== null) return sendJson(res, up.status, parsed, extra);
+        return sendError(res, client, up.status, kindForStatus(up.status), message, extra);
       }
+
+      const upBodyStream = up.body;
+      if (!ir.stream) {
+        // Non-streaming: read the whole upstream answer, then convert.
+        let text: string;
+        try {
+          text = await upBodyStream.text();
+        } catch (e) {
+          if (clientGone) return record(499, up.retries, up.retry_wait_ms, { message: 'client closed the connection', infra: false });
+          record(502, up.retries, up.retry_wait_ms, { message: `upstream response cut: ${(e as Error).message}`, infra: true });
+          return sendError(res, client, 502, 'upstream', 'outlast gateway: upstream response was cut off');
+        }
+        let parsed: unknown;
+        let irResp;
+        try {
+          parsed = JSON.parse(text);
+          irResp = upCodec.parseResponse(parsed);
+        } catch (e) {
+          record(502, up.retries, up.retry_wait_ms, { message: `upstream sent a malformed response (${(e as Error).message.slice(0, 200)})`, infra: true });
+          return sendError(res, client, 502, 'upstream', 'outlast gateway: upstream sent a malformed response');
+        }
+        meter.observeResponse(irResp);
+        if (!same && route.protocol !== 'anthropic') ro.rememberReasoning(irResp.content);
+        const outText = same ? text : JSON.stringify(client.buildResponse(irResp, ir));
+        res.writeHead(200, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(outText), 'x-outlast-call-id': callId });
+        endThenRecord(outText, 200, up.retries, up.retry_wait_ms);
+        return;
+      }
+
+      // Streaming: pass events through as they arrive.
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-outlast-call-id': callId });
+      res.flushHeaders();
+      const decoder = upCodec.createDecoder();
+      const encoder = same ? null : client.createEncoder(ir);
+      const dropUsageChunk = same && ep.protocol === 'openai-chat' && !ir.include_usage;
+      const remember = !same && route.protocol !== 'anthropic';
+      const reasoningParts: { text: string; signature?: string }[] = [];
+      const redacted: string[] = [];
+      let firstToolId: string | null = null;
+      let out = '';
+      let sawFinish = false;
+      let failure: { message: string; status: number } | null = null;
+      let upstreamError: string | null = null;
+      const parser = createParser({
+        onEvent: (msg) => {
+          if (failure || msg.data.trim() === '') return;
+          let evs: IRStreamEvent[];
+          try {
+            evs = decoder.push(msg.event, msg.data);
+          } catch (e) {
+            failure = { message: `upstream sent a malformed stream event (${(e as Error).message.slice(0, 120)})`, status: 502 };
+            return;
+          }
+          const now = performance.now();
+          // A chunk carrying nothing but usage (the include_usage chunk the client did not ask for) is dropped.
+          let onlyUsage = evs.some((e) => e.type === 'usage');
+          for (const ev of evs) {
+            meter.observe(ev, now);
+            if (ev.type === 'finish') sawFinish = true;
+            else if (ev.type === 'error') upstreamError = ev.message;
+            if (ev.type !== 'usage' && ev.type !== 'start') onlyUsage = false;
+            if (remember) {
+              if (ev.type === 'reasoning') {
+                const last = reasoningParts[reasoningParts.length - 1];
+                if (!last || last.signature !== undefined) reasoningParts.push({ text: ev.text });
+                else last.text += ev.text;
+              } else if (ev.type === 'reasoning_signature') {
+                const last = reasoningParts[reasoningParts.length - 1];
+                if (last && last.signature === undefined) last.signature = ev.signature;
+                else reasoningParts.push({ text: '', signature: ev.signature });
+              } else if (ev.type === 'redacted_reasoning') redacted.push(ev.data);
+              else if (ev.type === 'tool_call_start' && firstToolId === null) firstToolId = ev.id;
+            }
+            if (encoder) out += encoder.push(ev);
+          }
+          if (!encoder && !(dropUsageChunk && onlyUsage)) out += rawSse(msg.event, msg.data);
+        },
+      });
+      const td = new TextDecoder();
+      try {
+        for await (const chunk of upBodyStream) {
+          parser.feed(td.decode(chunk as Uint8Array, { stream: true }));
+          if (out) {
+            const s = out;
+            out = '';
+            if (!res.write(s) && !clientGone) await drained(res);
+          }
+          if (failure || clientGone) break;
+        }
+      } catch (e) {
+        if (!clientGone && !failure) failure = { message: `upstream stream cut after the first byte (${(e as Error).message})`, status: 502 };
+      }
+      if (failure === null && !clientGone && !decoder.done && !sawFinish && upstreamError === null) failure = { message: 'upstream stream ended before its end marker (cut after the first byte)', status: 502 };
+      if (failure || clientGone) upBodyStream.destroy();
+      if (remember && (reasoningParts.length || redacted.length)) {
+        const content = [
+          ...reasoningParts.map((p) => ({ type: 'reasoning' as const, text: p.text, ...(p.signature ? { signature: p.signature } : {}) })),
+          ...redacted.map((data) => ({ type: 'redacted_reasoning' as const, data })),
+          ...(firstToolId ? [{ type: 'tool_call' as const, id: firstToolId, name: '', arguments: '' }] : []),
+        ];
+        ro.rememberReasoning(content);
+      }
+      if (clientGone) return record(499, up.retries, up.retry_wait_ms, { message: 'client closed the connection', infra: false });
+      const f = failure as { message: string; status: number } | null;
+      if (f) {
+        endThenRecord(out + client.streamError('upstream', `outlast gateway: ${f.message}`), f.status, up.retries, up.retry_wait_ms, { message: f.message, infra: true });
+        return;
+      }
+      const tail = out + (encoder ? encoder.end() : '');
+      const ue = upstreamError as string | null;
+      endThenRecord(tail, ue ? 502 : 200, up.retries, up.retry_wait_ms, ue ? { message: `upstream stream error: ${ue}`, infra: true } : undefined);
+    };
+    try {
+      await forward();
     } catch (e) {
-      if (!clientGone && !failure) failure = { message: `upstream stream cut after the first byte (${(e as Error).message})`, status: 502 };
+      // Never leave a call unrecorded or counted as in flight.
+      record(500, 0, 0, { message: `gateway internal error: ${(e as Error).message}`, infra: true });
+      throw e;
     }
-    if (failure === null && !clientGone && !decoder.done && !sawFinish && upstreamError === null) failure = { message: 'upstream stream ended before its end marker (cut after the first byte)', status: 502 };
-    if (failure || clientGone) upBodyStream.destroy();
-    if (remember && (reasoningParts.length || redacted.length)) {
-      const content = [
-        ...reasoningParts.map((p) => ({ type: 'reasoning' as const, text: p.text, ...(p.signature ? { signature: p.signature } : {}) })),
-        ...redacted.map((data) => ({ type: 'redacted_reasoning' as const, data })),
-        ...(firstToolId ? [{ type: 'tool_call' as const, id: firstToolId, name: '', arguments: '' }] : []),
-      ];
-      ro.rememberReasoning(content);
-    }
-    if (clientGone) return record(499, up.retries, up.retry_wait_ms, { message: 'client closed the connection', infra: false });
-    const f = failure as { message: string; status: number } | null;
-    if (f) {
-      res.end(out + client.streamError('upstream', `outlast gateway: ${f.message}`), () => record(f.status, up.retries, up.retry_wait_ms, { message: f.message, infra: true }));
-      return;
-    }
-    const tail = out + (encoder ? encoder.end() : '');
-    const ue = upstreamError as string | null;
-    res.end(tail, () => record(ue ? 502 : 200, up.retries, up.retry_wait_ms, ue ? { message: `upstream stream error: ${ue}`, infra: true } : undefined));
   }
 
   async function countTokens(res: http.ServerResponse, client: Codec, body: Record<string, any>, ep: ModelEndpoint): Promise<void> {
@@ -470,7 +503,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         : { id: m.name, object: 'model', created: 0, owned_by: 'outlast-gateway' };
     if (path.startsWith('/v1/models/')) {
       const id = decodeURIComponent(path.slice('/v1/models/'.length));
-      const m = endpoints.get(id);
+      const m = endpoints.get(id) ?? aliasOf(id);
       if (!m) return sendError(res, client, 404, 'not_found', `model "${id}" is not configured in the gateway`);
       return sendJson(res, 200, item(m));
     }

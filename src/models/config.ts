@@ -11,6 +11,7 @@
 //   context_window = 262144
 //   pricing = { input = 2.5, cached_input = 0.25, output = 7.5 }
 //   extra_params = { enable_thinking = true }
+//   aliases = ["qwen-max-latest"]   # other names clients may send
 //
 // See docs/gateway.md for the full reference.
 import fs from 'node:fs';
@@ -52,6 +53,8 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
 
 export interface ModelsConfig {
   models: ModelEndpoint[];
+  /** Other names clients may use for a model (e.g. the dated ids an external CLI sends): alias → name. */
+  aliases?: Record<string, string>;
   gateway: GatewaySettings;
   /** The file it was loaded from, if any. */
   file?: string;
@@ -79,6 +82,7 @@ const modelSchema = z
     pricing: pricingSchema.optional(),
     context_window: z.number().int().positive().optional(),
     extra_params: z.record(z.string(), z.unknown()).optional(),
+    aliases: z.array(z.string().min(1)).optional(),
   })
   .strict();
 
@@ -105,10 +109,15 @@ const fileSchema = z
 /** Validate an already-parsed models config (a TOML document or an equivalent object). */
 export function parseModelsConfig(input: unknown, source: string): ModelsConfig {
   const doc = parseWith(fileSchema, input, source);
-  const seen = new Set<string>();
+  const aliases: Record<string, string> = {};
+  const names = new Set<string>();
   const models: ModelEndpoint[] = doc.models.map((m, i) => {
-    if (seen.has(m.name)) throw new UserError(oneLine(`${source}: field models[${i}].name: duplicate model name "${m.name}"`));
-    seen.add(m.name);
+    if (names.has(m.name)) throw new UserError(oneLine(`${source}: field models[${i}].name: duplicate model name "${m.name}"`));
+    names.add(m.name);
+    (m.aliases ?? []).forEach((a, j) => {
+      if (Object.hasOwn(aliases, a) || doc.models.some((o) => o.name === a)) throw new UserError(oneLine(`${source}: field models[${i}].aliases[${j}]: "${a}" already names a model`));
+      aliases[a] = m.name;
+    });
     if (m.api_key_env !== undefined && !ENV_NAME.test(m.api_key_env))
       throw new UserError(`${source}: field models[${i}].api_key_env: must be the name of an environment variable (letters, digits, _), not a key`);
     const ep: ModelEndpoint = { name: m.name, protocol: m.protocol, base_url: m.base_url.replace(/\/+$/, ''), upstream_model: m.upstream_model ?? m.name };
@@ -118,7 +127,7 @@ export function parseModelsConfig(input: unknown, source: string): ModelsConfig 
     if (m.extra_params) ep.extra_params = m.extra_params;
     return ep;
   });
-  return { models, gateway: { ...DEFAULT_GATEWAY_SETTINGS, ...(doc.gateway ?? {}) } as GatewaySettings };
+  return { models, aliases, gateway: { ...DEFAULT_GATEWAY_SETTINGS, ...(doc.gateway ?? {}) } as GatewaySettings };
 }
 
 /** Parse models.toml text. */

@@ -91,6 +91,13 @@ describe('outlast run', () => {
     if (started.type !== 'rollout.started') throw new Error('first event');
     expect(started.sandbox.unsandboxed).toBe(true);
     expect(started.spec.sandbox).toBe('none');
+    // Unsandboxed commands run on the host, where /solution and /tests cannot be mounted: the rollout
+    // says so in one line instead of grading something else.
+    const rows = JSON.parse(cli(['show', '--json'], { home }).stdout).rollouts;
+    expect(rows[0].outcome).toBe('task_error');
+    const finished = readTrajectory(path.join(dir!, 'trajectory.jsonl')).events.at(-1)!;
+    if (finished.type !== 'rollout.finished') throw new Error('last event');
+    expect(finished.reason).toMatch(/--sandbox none cannot mount .* at \/solution/);
   });
 
   it('survives kill -9 mid-experiment: logs parse, rebuild restores the database, resume finishes', async () => {

@@ -18,7 +18,7 @@ describe('runGatewayCli', () => {
     const sm = await startScriptedModel({ script: [{ text: 'standalone ok' }], loop: true, api_key: FAKE_KEY });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outlast-gwcli-'));
     const models = path.join(dir, 'models.toml');
-    fs.writeFileSync(models, `[[models]]\nname = "m"\nprotocol = "anthropic"\nbase_url = "${sm.url}/v1"\nupstream_model = "claude-haiku-4-5"\napi_key_env = "${KEY_ENV}"\n`);
+    fs.writeFileSync(models, `[[models]]\nname = "m"\nprotocol = "anthropic"\nbase_url = "${sm.url}/v1"\nupstream_model = "claude-haiku-4-5"\napi_key_env = "${KEY_ENV}"\naliases = ["claude-haiku-4-5-20251001"]\n`);
     const lines: string[] = [];
     const ac = new AbortController();
     let ready!: (v: { url: string; token: string; logFile: string }) => void;
@@ -33,13 +33,17 @@ describe('runGatewayCli', () => {
       } else expect(lines[1]).toBe(`token: ${g.token}`);
       const r = await openai(g.url, g.token).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
       expect(r.choices[0]!.message.content).toBe('standalone ok');
+      // An alias (the dated id an external CLI sends) reaches the same endpoint.
+      const a = await openai(g.url, g.token).chat.completions.create({ model: 'claude-haiku-4-5-20251001', messages: [{ role: 'user', content: 'hi' }] });
+      expect(a.choices[0]!.message.content).toBe('standalone ok');
     } finally {
       ac.abort();
       await done;
       await sm.close();
     }
     const evs = readTrajectory(g.logFile).events;
-    expect(evs.map((e) => e.type)).toEqual(['model.request', 'model.response']);
+    expect(evs.map((e) => e.type)).toEqual(['model.request', 'model.response', 'model.request', 'model.response']);
+    expect(evs.map((e) => (e as { model: string }).model)).toEqual(['m', 'm', 'm', 'm']);
     expect(evs[1]).toMatchObject({ status: 200, price_table: expect.stringMatching(/claude-haiku-4-5$/) });
     for (const f of allFiles(dir)) expect(fs.readFileSync(f, 'utf8')).not.toContain(FAKE_KEY);
   });

@@ -39,6 +39,8 @@ function faultFor(text: string): ScriptedTurn {
       return { text: 'this answer will be cut off in the middle of the stream', fault: { kind: 'cut', after_chunks: 4 } };
     case 'malformed':
       return { text: 'this answer has a broken chunk in it somewhere', fault: { kind: 'malformed', after_chunks: 3 } };
+    case 'slow':
+      return { text: 'word '.repeat(200), tokens_per_sec: 50 };
     default:
       return ok;
   }
@@ -48,7 +50,7 @@ beforeAll(async () => {
   healthy = await startScriptedModel({ script: [{ text: 'healthy answer', usage: { input: 5, output: 2 } }], loop: true, api_key: FAKE_KEY, tokens_per_sec: 0 });
   s = await setup({
     script: (req) => faultFor(req.messages.filter((m) => m.role === 'user').pop()?.text ?? ''),
-    settings: { max_retries: 4, first_byte_timeout_ms: 400 },
+    settings: { max_retries: 4, first_byte_timeout_ms: 1000 },
     extra: [
       { name: 'healthy', protocol: 'openai-chat', base_url: `${healthy.url}/v1`, upstream_model: 'gpt-4o-mini', api_key_env: KEY_ENV },
       { name: 'dead', protocol: 'anthropic', base_url: 'http://127.0.0.1:9/v1', upstream_model: 'claude-haiku-4-5', api_key_env: KEY_ENV },
@@ -190,6 +192,21 @@ describe('upstream faults', () => {
     expect(err.status).toBe(502);
     await settle(n + 1);
     expect(last()).toMatchObject({ status: 502, error: { infra: true } });
+  });
+
+  it('client going away mid-stream: upstream aborted, recorded as 499 (not infra)', async () => {
+    const n = s.responses().length;
+    const ac = new AbortController();
+    const st = await anthropicClient(s.gw.url, s.token).messages.create({ model: modelName('openai-chat'), max_tokens: 1000, stream: true, messages: [{ role: 'user', content: 'fault:slow' }] }, { signal: ac.signal });
+    let got = 0;
+    try {
+      for await (const ev of st) if (ev.type === 'content_block_delta' && ++got === 3) ac.abort();
+    } catch {
+      /* aborted */
+    }
+    await settle(n + 1);
+    expect(last()).toMatchObject({ status: 499, error: { infra: false } });
+    expect(last().duration_ms).toBeLessThan(2000);
   });
 
   it('the other rollout kept succeeding throughout, and its calls were attributed to it', async () => {

@@ -57,6 +57,10 @@ describe.each(PROTOCOLS)('client %s', (client) => {
       expect(conv.find((m) => m.role === 'user')?.text).toBe(QUESTION);
       const asst = conv.find((m) => m.role === 'assistant')!;
       expect(asst.tool_calls?.map((c) => c.name)).toEqual(['read_file', 'list_dir']);
+      // Reasoning goes back upstream: as reasoning_content (chat, e.g. Qwen's preserve_thinking), as a
+      // signed thinking block (Anthropic); a Responses upstream only takes its own reasoning items back.
+      if (upstream !== 'openai-responses' || client === 'openai-responses') expect(asst.reasoning).toBe(REASONING);
+      else expect(asst.reasoning ?? '').toBe('');
       const results = conv.filter((m) => m.role === 'tool');
       expect(results.map((m) => m.text)).toEqual([TOOL_RESULT('read_file'), TOOL_RESULT('list_dir')]);
       expect(results.map((m) => m.tool_call_id)).toEqual(r.calls.map((c) => c.id));

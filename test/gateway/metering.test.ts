@@ -4,13 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOLS, type Setup, modelName, setup, until } from './helpers.js';
 import { anthropicClient, openai } from './clients.js';
 import type { Protocol } from '../../src/core/types.js';
+import type { ModelResponseEvent } from '../../src/core/events.js';
+import { readTrajectory } from '../../src/store/trajectory.js';
 
 const TTFT_MS = 200;
 const TPS = 100;
 const TEXT = 'abcd'.repeat(60); // 60 tokens at the scripted server's 4 characters per token
 /** Tolerances: timers on a loaded 2-core machine fire late, never early. */
-const TTFT_TOL_MS = 80;
-const TPS_TOL = 0.15;
+const TTFT_TOL_MS = 150;
+const TPS_TOL = 0.2;
 
 let s: Setup;
 beforeAll(async () => {
@@ -18,41 +20,61 @@ beforeAll(async () => {
 });
 afterAll(async () => s?.close());
 
-async function streamOnce(client: Protocol, upstream: Protocol): Promise<string> {
+/** Streams one call; returns the text and the TTFT the client itself observed (request sent → first text delta). */
+async function streamOnce(client: Protocol, upstream: Protocol, token: string): Promise<{ text: string; clientTtft: number }> {
   const model = modelName(upstream);
   let text = '';
+  let first: number | null = null;
+  const t0 = performance.now();
+  const got = (d: string) => {
+    if (d && first === null) first = performance.now();
+    text += d;
+  };
   if (client === 'openai-chat') {
-    const st = await openai(s.gw.url, s.token).chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: `${client}->${upstream}` }] });
-    for await (const ch of st) text += ch.choices[0]?.delta?.content ?? '';
+    const st = await openai(s.gw.url, token).chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: `${client}->${upstream}` }] });
+    for await (const ch of st) got(ch.choices[0]?.delta?.content ?? '');
   } else if (client === 'openai-responses') {
-    const st = await openai(s.gw.url, s.token).responses.create({ model, stream: true, input: `${client}->${upstream}` });
-    for await (const ev of st) if (ev.type === 'response.output_text.delta') text += ev.delta;
+    const st = await openai(s.gw.url, token).responses.create({ model, stream: true, input: `${client}->${upstream}` });
+    for await (const ev of st) if (ev.type === 'response.output_text.delta') got(ev.delta);
   } else {
-    const st = await anthropicClient(s.gw.url, s.token).messages.create({ model, max_tokens: 1000, stream: true, messages: [{ role: 'user', content: `${client}->${upstream}` }] });
-    for await (const ev of st) if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
+    const st = await anthropicClient(s.gw.url, token).messages.create({ model, max_tokens: 1000, stream: true, messages: [{ role: 'user', content: `${client}->${upstream}` }] });
+    for await (const ev of st) if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') got(ev.delta.text);
   }
-  return text;
+  return { text, clientTtft: (first ?? performance.now()) - t0 };
 }
 
 describe('metering', () => {
-  it(`TTFT within +${TTFT_TOL_MS} ms of ${TTFT_MS} ms and output tokens/s within ±${TPS_TOL * 100}% of ${TPS}, for all 9 pairs`, async () => {
+  // One retry: a load spike from other processes can delay the scripted server's own timers.
+  it(`TTFT within +${TTFT_TOL_MS} ms of ${TTFT_MS} ms and output tokens/s within ±${TPS_TOL * 100}% of ${TPS}, for all 9 pairs`, { retry: 1 }, async () => {
     const pairs = PROTOCOLS.flatMap((c) => PROTOCOLS.map((u) => [c, u] as const));
-    const texts = await Promise.all(pairs.map(([c, u]) => streamOnce(c, u)));
-    expect(texts.every((t) => t === TEXT)).toBe(true);
-    await until(() => s.responses().length >= 9);
-    const evs = s.responses();
+    // A rollout of its own per attempt; three pairs at a time, to keep the test's own load low.
+    const ro = s.newRollout(`r-meter-${Date.now()}`);
+    const responses = () => readTrajectory(ro.file).events.filter((e): e is ModelResponseEvent => e.type === 'model.response');
+    const results: { text: string; clientTtft: number }[] = [];
+    for (let i = 0; i < pairs.length; i += 3) {
+      const before = responses().length;
+      results.push(...(await Promise.all(pairs.slice(i, i + 3).map(([c, u]) => streamOnce(c, u, ro.token)))));
+      await until(() => responses().length >= before + 3);
+    }
+    expect(results.every((r) => r.text === TEXT)).toBe(true);
+    const evs = responses();
     expect(evs).toHaveLength(9);
+    console.log('metered (ttft_ms, output_tps):', evs.map((e) => `${e.ttft_ms?.toFixed(1)}/${e.output_tps?.toFixed(1)}`).join(' '));
     for (const e of evs) {
       expect(e.status).toBe(200);
       expect(e.usage_estimated).toBe(false);
       expect(e.usage.output).toBe(60);
       expect(e.usage.input).toBe(33);
+      // Never early; late by at most the tolerance (timers on a loaded machine fire late).
       expect(e.ttft_ms!).toBeGreaterThanOrEqual(TTFT_MS - 2);
       expect(e.ttft_ms!).toBeLessThanOrEqual(TTFT_MS + TTFT_TOL_MS);
       expect(e.output_tps!).toBeGreaterThanOrEqual(TPS * (1 - TPS_TOL));
       expect(e.output_tps!).toBeLessThanOrEqual(TPS * (1 + TPS_TOL));
       expect(e.duration_ms).toBeGreaterThanOrEqual(TTFT_MS + 590);
     }
+    // The gateway sees the first delta before its client does.
+    const maxClient = Math.max(...results.map((r) => r.clientTtft));
+    expect(Math.max(...evs.map((e) => e.ttft_ms!))).toBeLessThanOrEqual(maxClient + 5);
   });
 
   it('an upstream that reports no usage: the gateway estimates it and says so', async () => {

@@ -157,4 +157,41 @@ describe('keys', () => {
     // Nor the gateway tokens' Authorization header values in the trajectory.
     for (const f of files) expect(fs.readFileSync(f, 'utf8').includes(s.token), f).toBe(false);
   });
+
+  it('an upstream error that echoes the key is scrubbed before it is recorded or passed on', async () => {
+    const http = await import('node:http');
+    const echo = http.createServer((req, res) => {
+      req.resume();
+      const got = String(req.headers.authorization ?? req.headers['x-api-key'] ?? '');
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${got}`, type: 'invalid_request_error' } }));
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    const port = (echo.address() as import('node:net').AddressInfo).port;
+    const gw = await startGateway({
+      models: { models: PROTOCOLS.map((p) => ({ name: p, protocol: p, base_url: `http://127.0.0.1:${port}/v1`, upstream_model: 'm', api_key_env: KEY_ENV })), gateway: { ...DEFAULT_GATEWAY_SETTINGS, max_retries: 0 } },
+      env: { [KEY_ENV]: FAKE_KEY },
+    });
+    const file = path.join(s.dir, 'echo', 'trajectory.jsonl');
+    const log = new TrajectoryWriter(file);
+    const tok = gw.registerRollout({ rolloutId: 'echo', log });
+    try {
+      for (const p of PROTOCOLS) {
+        const client = p === 'anthropic' ? 'openai-chat' : 'anthropic';
+        const res = await fetch(`${gw.url}/v1/${client === 'anthropic' ? 'messages' : 'chat/completions'}`, { method: 'POST', headers: { 'x-api-key': tok }, body: JSON.stringify({ model: p, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }) });
+        const text = await res.text();
+        expect(res.status).toBe(401);
+        expect(text).toContain('Incorrect API key provided');
+        expect(text).not.toContain(FAKE_KEY);
+        const same = await fetch(`${gw.url}/v1/${p === 'anthropic' ? 'messages' : p === 'openai-chat' ? 'chat/completions' : 'responses'}`, { method: 'POST', headers: { 'x-api-key': tok }, body: JSON.stringify({ model: p, max_tokens: 10, input: 'hi', messages: [{ role: 'user', content: 'hi' }] }) });
+        expect(await same.text()).not.toContain(FAKE_KEY);
+      }
+    } finally {
+      await gw.close();
+      log.close();
+      echo.close();
+    }
+    expect(fs.readFileSync(file, 'utf8')).toContain('[REDACTED]');
+    expect(fs.readFileSync(file, 'utf8')).not.toContain(FAKE_KEY);
+  });
 });

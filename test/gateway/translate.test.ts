@@ -30,7 +30,7 @@ describe('request translation', () => {
     stream: true,
   };
 
-  it('chat → anthropic: system hoisted, parallel results in one user turn, images, tool choice, thinking', () => {
+  it('chat → anthropic: system hoisted, parallel results in one user turn, images, tool choice', () => {
     const ir = chat.parseRequest(chatReq, { target: 'anthropic' });
     const b = anth.buildRequest(ir, 'openai-chat') as any;
     expect(b.system).toBe('sys');
@@ -47,9 +47,20 @@ describe('request translation', () => {
       { type: 'text', text: 'next' },
     ]);
     expect(b.tool_choice).toEqual({ type: 'any', disable_parallel_tool_use: true });
-    expect(b.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect(b.thinking).toBeUndefined(); // forced tool choice (required) wins over thinking
     expect(b.stop_sequences).toEqual(['END']);
     expect(b.max_tokens).toBe(3000);
+  });
+
+  it('chat → anthropic: thinking drops temperature; a forced tool choice drops thinking', () => {
+    const base = { model: 'm', messages: [{ role: 'user', content: 'q' }], reasoning_effort: 'high', temperature: 0.2, max_tokens: 30000, tools: [{ type: 'function', function: { name: 'f' } }] };
+    const a = anth.buildRequest(chat.parseRequest(base, { target: 'anthropic' }), 'openai-chat') as any;
+    expect(a.thinking).toEqual({ type: 'enabled', budget_tokens: 24576 });
+    expect(a.temperature).toBeUndefined();
+    const b = anth.buildRequest(chat.parseRequest({ ...base, tool_choice: 'required' }, { target: 'anthropic' }), 'openai-chat') as any;
+    expect(b.thinking).toBeUndefined();
+    expect(b.temperature).toBe(0.2);
+    expect(b.tool_choice).toEqual({ type: 'any' });
   });
 
   it('chat → responses: instructions, function_call items, outputs', () => {
@@ -155,6 +166,25 @@ describe('stream translation', () => {
       sseText = '';
     });
   }
+});
+
+describe('chat stream quirks', () => {
+  it('tool-call deltas without `index`: a new id starts a call, the rest continue it', () => {
+    const d = chat.createDecoder();
+    const ch = (tc: object) => JSON.stringify({ id: 'x', choices: [{ index: 0, delta: { tool_calls: [tc] } }] });
+    const evs = [
+      ...d.push(undefined, ch({ id: 'a', function: { name: 'f', arguments: '{"x"' } })),
+      ...d.push(undefined, ch({ function: { arguments: ':1}' } })),
+      ...d.push(undefined, ch({ id: 'b', function: { name: 'g', arguments: '{}' } })),
+    ].filter((e) => e.type !== 'start');
+    expect(evs).toEqual([
+      { type: 'tool_call_start', index: 0, id: 'a', name: 'f' },
+      { type: 'tool_call_args', index: 0, arguments: '{"x"' },
+      { type: 'tool_call_args', index: 0, arguments: ':1}' },
+      { type: 'tool_call_start', index: 1, id: 'b', name: 'g' },
+      { type: 'tool_call_args', index: 1, arguments: '{}' },
+    ]);
+  });
 });
 
 describe('helpers', () => {

@@ -62,6 +62,7 @@ describe('models.toml', () => {
     expect(err('[[models]]\nname = "x"\nprotocol = "anthropic"\nbase_url = "http://a"\ncolour = 1')).toMatch(/unknown field "colour" in models\[0\]/);
     expect(err('[[models]]\nname = "x"\nprotocol = "anthropic"\nbase_url = "http://a"\n[[models]]\nname = "x"\nprotocol = "anthropic"\nbase_url = "http://b"')).toMatch(/models\[1\]\.name: duplicate/);
     expect(err('[gateway]\nretries = 3\n[[models]]\nname="x"\nprotocol="anthropic"\nbase_url="http://a"')).toMatch(/unknown field "retries" in gateway/);
+    expect(err('[[models]]\nname = "x"\nprotocol = "anthropic"\nbase_url = "http://a"\naliases = ["y"]\n[[models]]\nname = "y"\nprotocol = "anthropic"\nbase_url = "http://b"')).toMatch(/models\[0\]\.aliases\[0\]: "y" already names a model/);
     expect(err('models = [')).toMatch(/^models\.toml: not valid TOML/);
     expect(err('[[models]]\nname = "x"\nprotocol = "anthropic"\nbase_url = "http://a"\npricing = { input = 1 }')).toMatch(/models\[0\]\.pricing\.output/);
   });

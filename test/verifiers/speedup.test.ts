@@ -14,10 +14,11 @@ import { ROOT, tmpdir } from '../helpers/cli.js';
 
 const TASK_DIR = path.join(ROOT, 'tasks/kernels/extend-attention');
 const FIX = path.join(ROOT, 'test/fixtures/kernels/extend-attention');
-const SMOKE = { workloads: 'workloads_smoke.txt', budget_sec: 0.6, min_repeats: 7, max_repeats: 15 };
+const SMOKE = { workloads: 'workloads_smoke.txt', budget_sec: 0.6, min_repeats: 8, max_repeats: 16 };
 
+const KERNEL_TASKS = ['extend-attention', 'softmax', 'rmsnorm', 'matmul'] as const;
 let sandbox: Sandbox;
-let task: Task;
+const tasks = new Map<string, Task>();
 
 beforeAll(async () => {
   try {
@@ -26,11 +27,15 @@ beforeAll(async () => {
     console.warn(`speedup tests: bwrap unavailable (${(err as Error).message}); falling back to --sandbox none`);
     sandbox = await createSandbox('none');
   }
-  task = await loadTask(TASK_DIR);
+  for (const name of KERNEL_TASKS) tasks.set(name, await loadTask(path.join(ROOT, 'tasks/kernels', name)));
 });
 
 /** Grade a workspace: the task's starting workspace with `kernel` as kernel.c and `extra` files on top. */
-async function grade(kernel: string | null, opts: { extra?: Record<string, string>; config?: Record<string, unknown>; seed?: number } = {}): Promise<VerifyOutcome> {
+async function grade(
+  kernel: string | null,
+  opts: { extra?: Record<string, string>; config?: Record<string, unknown>; seed?: number; task?: Task } = {},
+): Promise<VerifyOutcome> {
+  const task = opts.task ?? tasks.get('extend-attention')!;
   const ws = tmpdir('outlast-speedup-ws-');
   fs.cpSync(task.workspace_dir!, ws, { recursive: true });
   if (kernel !== null) fs.copyFileSync(kernel, path.join(ws, 'kernel.c'));
@@ -57,9 +62,24 @@ describe('speedup config', () => {
     expect(() => parseSpeedupConfig({ kind: 'speedup', timeout_sec: 60, repeat: 3 })).toThrow(/unknown field "repeat"/);
   });
 
-  it('the task declares kind speedup with the evaluate tool', () => {
-    expect(task.verifier.kind).toBe('speedup');
-    expect(task.tools.find((t) => t.name === 'evaluate')).toMatchObject({ command: 'bash eval.sh', records_evaluation: true });
+  it('every kernels task declares kind speedup with the evaluate tool, and its shared files are in sync', () => {
+    const common = path.join(ROOT, 'tasks/kernels/common');
+    for (const t of tasks.values()) {
+      expect(parseSpeedupConfig(t.verifier)).toMatchObject({ kind: 'speedup', sources: ['kernel.c'] });
+      expect(t.tools.find((x) => x.name === 'evaluate')).toMatchObject({ command: 'bash eval.sh', records_evaluation: true });
+      expect(t.requires.gpu).toBe(false);
+      const same = (a: string, b: string) => expect(fs.readFileSync(a, 'utf8'), `${b} is out of date: run tasks/kernels/common/sync.sh`).toBe(fs.readFileSync(b, 'utf8'));
+      for (const f of ['bench.h', 'check_kernel.py']) {
+        same(path.join(common, f), path.join(t.dir, 'workspace', f));
+        same(path.join(common, f), path.join(t.dir, 'tests', f));
+      }
+      same(path.join(common, 'grade.sh'), path.join(t.dir, 'tests/grade.sh'));
+      same(path.join(common, 'eval.sh'), path.join(t.dir, 'workspace/eval.sh'));
+      for (const f of ['kernel.h', 'driver.c', 'kernel.conf']) same(path.join(t.dir, 'workspace', f), path.join(t.dir, 'tests', f));
+      // the starting kernel is the reference the grader times against
+      same(path.join(t.dir, 'workspace/kernel.c'), path.join(t.dir, 'tests/reference.c'));
+      same(path.join(t.dir, 'workspace/reference.c'), path.join(t.dir, 'tests/reference.c'));
+    }
   });
 });
 
@@ -81,7 +101,7 @@ describe('scoreResult', () => {
 });
 
 describe('speedup verifier on extend attention (smoke workloads)', () => {
-  it('nop (the reference itself) scores about 1 and does not pass', { timeout: 120_000 }, async () => {
+  it('nop (the reference itself) scores about 1, within its spread', { timeout: 120_000 }, async () => {
     const o = await grade(null);
     const d = o.score.details as { correct: boolean; speedup: number; spread: { p25: number; p75: number }; seed: number };
     expect(d.correct, reason(o)).toBe(true);
@@ -91,7 +111,9 @@ describe('speedup verifier on extend attention (smoke workloads)', () => {
     expect(o.score.value).toBeLessThan(Math.max(1.25, d.spread.p75 + 0.1));
     expect(d.spread.p25 - 0.15).toBeLessThan(1);
     expect(d.spread.p75 + 0.15).toBeGreaterThan(1);
-    expect(o.score.passed).toBe(false);
+    // passed = correct && value >= threshold (1.1, above the reference's usual noise; on a loaded
+    // machine a nop run can still land above it, so only the rule is checked here)
+    expect(o.score.passed).toBe(o.score.value >= 1.1);
   });
 
   it('the oracle is correct and clearly faster; two runs agree within their spread', { timeout: 120_000 }, async () => {
@@ -140,7 +162,7 @@ describe('speedup verifier on extend attention (smoke workloads)', () => {
     expect(o.score.details.correct, reason(o)).toBe(true);
     expect(o.score.value).toBeGreaterThan(0.7);
     expect(o.score.value).toBeLessThan(1.3);
-    expect(o.score.passed).toBe(false);
+    expect(o.score.passed).toBe(o.score.value >= 1.1);
   });
 
   it('a missing kernel source or a build error scores 0 with the reason', { timeout: 60_000 }, async () => {
@@ -155,6 +177,44 @@ describe('speedup verifier on extend attention (smoke workloads)', () => {
     expect(reason(m)).toMatch(/no missing\.c/);
     fs.rmSync(ws, { recursive: true, force: true });
   });
+});
+
+describe('the public evaluation (the evaluate tool)', () => {
+  it('runs in the sandbox over the workspace and ends with one JSON line', { timeout: 120_000 }, async () => {
+    const t = tasks.get('extend-attention')!;
+    const ws = tmpdir('outlast-speedup-eval-');
+    fs.cpSync(t.workspace_dir!, ws, { recursive: true });
+    const tool = t.tools.find((x) => x.name === 'evaluate')!;
+    const run = (command: string) =>
+      sandbox.exec({ command, workspace: ws, workdir: t.workdir, env: { ONLY: 'prefill_b2_mha', SEED: '5', BUDGET: '0.2' }, limits: { wall_time_sec: tool.timeout_sec, ...t.sandbox } });
+    const res = await run(tool.command);
+    const last = JSON.parse(res.output.trim().split('\n').pop()!);
+    expect(res.exit_code, res.output).toBe(0);
+    expect(last).toMatchObject({ kernel: 'extend_attention', correct: true, seed: 5, workloads: [{ name: 'prefill_b2_mha', correct: true }] });
+    expect(last.score).toBeGreaterThan(0.5);
+    // a rule violation is reported as a JSON line too
+    fs.copyFileSync(path.join(FIX, 'fake_result.c'), path.join(ws, 'kernel.c'));
+    const bad = await run(tool.command);
+    expect(JSON.parse(bad.output.trim().split('\n').pop()!)).toMatchObject({ score: 0, correct: false, reason: expect.stringMatching(/fopen/) });
+    fs.rmSync(ws, { recursive: true, force: true });
+  });
+});
+
+describe('speedup verifier on the level-1 kernels (smoke workloads)', () => {
+  for (const name of ['softmax', 'rmsnorm', 'matmul']) {
+    it(`${name}: nop scores about 1, the oracle clearly more`, { timeout: 120_000 }, async () => {
+      const t = tasks.get(name)!;
+      const nop = await grade(null, { task: t });
+      expect(nop.score.details.correct, reason(nop)).toBe(true);
+      expect(nop.score.value).toBeGreaterThan(0.75);
+      expect(nop.score.value).toBeLessThan(1.3);
+      const oracle = await grade(path.join(t.dir, 'solution/kernel.c'), { task: t });
+      expect(oracle.score.details.correct, reason(oracle)).toBe(true);
+      // a modest bar: smoke workloads are small and this machine is shared (headroom on the hidden
+      // workloads is measured by tasks/kernels/common/headroom.sh, see docs/kernels.md)
+      expect(oracle.score.value).toBeGreaterThan(1.1);
+    });
+  }
 });
 
 describe('speedup verifier, full hidden workloads', () => {

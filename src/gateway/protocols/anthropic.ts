@@ -11,7 +11,6 @@ import {
   type IRStreamEvent,
   type IRTool,
   type IRToolChoice,
-  budgetToEffort,
   effortToBudget,
   genId,
   invalid,
@@ -147,7 +146,9 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
   if (isObj(body.thinking)) {
     if (body.thinking.type === 'enabled') {
       const b = typeof body.thinking.budget_tokens === 'number' ? body.thinking.budget_tokens : undefined;
-      reasoning = { enabled: true, budget_tokens: b, effort: budgetToEffort(b) };
+      // No OpenAI effort is derived from a thinking budget: OpenAI endpoints reject reasoning settings for
+      // models without reasoning, and Anthropic clients (e.g. Claude Code) ask for thinking by default.
+      reasoning = { enabled: true, budget_tokens: b };
     } else if (body.thinking.type === 'adaptive') reasoning = { enabled: true };
   }
   if (body.stop_sequences !== undefined && !Array.isArray(body.stop_sequences)) throw invalid('stop_sequences must be an array of strings');
@@ -218,10 +219,17 @@ function buildRequest(ir: IRRequest): Record<string, unknown> {
   if (ir.temperature !== undefined) body.temperature = ir.temperature;
   if (ir.top_p !== undefined) body.top_p = ir.top_p;
   if (ir.stop?.length) body.stop_sequences = ir.stop;
-  if (ir.reasoning && ir.reasoning.enabled !== false) {
+  // Thinking cannot be combined with a forced tool choice (the forced tool wins), and with thinking on
+  // Anthropic accepts only the default temperature and top_p >= 0.95 (so those are left out).
+  const forced = body.tool_choice !== undefined && ['any', 'tool'].includes((body.tool_choice as { type: string }).type);
+  if (ir.reasoning && ir.reasoning.enabled !== false && !forced) {
     const max = body.max_tokens as number;
     const budget = Math.min(ir.reasoning.budget_tokens ?? effortToBudget(ir.reasoning.effort), max - 1);
-    if (budget >= 1024) body.thinking = { type: 'enabled', budget_tokens: budget };
+    if (budget >= 1024) {
+      body.thinking = { type: 'enabled', budget_tokens: budget };
+      delete body.temperature;
+      if (typeof body.top_p === 'number' && body.top_p < 0.95) delete body.top_p;
+    }
   }
   if (ir.user) body.metadata = { user_id: ir.user };
   body.stream = ir.stream;

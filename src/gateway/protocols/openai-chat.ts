@@ -10,7 +10,6 @@ import {
   type IRStreamEvent,
   type IRTool,
   type IRToolChoice,
-  budgetToEffort,
   genId,
   invalid,
   isObj,
@@ -179,10 +178,11 @@ function buildRequest(ir: IRRequest): Record<string, unknown> {
           content: m.content.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'text', text: p.text }] : p.type === 'image' ? [{ type: 'image_url', image_url: { url: imageToUrl(p) } }] : [])),
         });
     } else {
-      const out: Record<string, unknown> = { role: 'assistant', content: textOf(m.content) || null };
+      const calls = toolCallsOf(m.content);
+      // null content is only valid beside tool calls.
+      const out: Record<string, unknown> = { role: 'assistant', content: textOf(m.content) || (calls.length ? null : '') };
       const reasoning = m.content.filter((p) => p.type === 'reasoning').map((p) => (p as { text: string }).text).join('');
       if (reasoning) out.reasoning_content = reasoning;
-      const calls = toolCallsOf(m.content);
       if (calls.length) out.tool_calls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
       messages.push(out);
     }
@@ -196,7 +196,7 @@ function buildRequest(ir: IRRequest): Record<string, unknown> {
   if (ir.temperature !== undefined) body.temperature = ir.temperature;
   if (ir.top_p !== undefined) body.top_p = ir.top_p;
   if (ir.stop?.length) body.stop = ir.stop;
-  if (ir.reasoning?.enabled !== false && ir.reasoning) body.reasoning_effort = ir.reasoning.effort ?? budgetToEffort(ir.reasoning.budget_tokens);
+  if (ir.reasoning?.effort && ir.reasoning.enabled !== false) body.reasoning_effort = ir.reasoning.effort;
   if (ir.user) body.user = ir.user;
   body.stream = ir.stream;
   if (ir.stream) body.stream_options = { include_usage: true };
@@ -288,6 +288,8 @@ class ChatDecoder implements StreamDecoder {
   done = false;
   private started = false;
   private toolIndex = new Map<number, number>();
+  private ids = new Set<string>();
+  private lastUp: number | null = null;
   push(_event: string | undefined, data: string): IRStreamEvent[] {
     if (data.trim() === '[DONE]') {
       this.done = true;
@@ -313,7 +315,13 @@ class ChatDecoder implements StreamDecoder {
       if (Array.isArray(d.tool_calls)) {
         for (const tc of d.tool_calls) {
           if (!isObj(tc)) continue;
-          const upIdx = typeof tc.index === 'number' ? tc.index : this.toolIndex.size;
+          // Some providers omit `index`: a new id starts a new call, anything else continues the last one.
+          let upIdx: number;
+          if (typeof tc.index === 'number') upIdx = tc.index;
+          else if (typeof tc.id === 'string' && !this.ids.has(tc.id)) upIdx = -1 - this.ids.size;
+          else upIdx = this.lastUp ?? -1;
+          if (typeof tc.id === 'string') this.ids.add(tc.id);
+          this.lastUp = upIdx;
           let idx = this.toolIndex.get(upIdx);
           const f = isObj(tc.function) ? tc.function : {};
           if (idx === undefined) {

@@ -11,7 +11,6 @@ import {
   type IRStreamEvent,
   type IRTool,
   type IRToolChoice,
-  budgetToEffort,
   genId,
   invalid,
   isObj,
@@ -182,7 +181,7 @@ function buildRequest(ir: IRRequest): Record<string, unknown> {
   if (ir.max_tokens !== undefined) body.max_output_tokens = ir.max_tokens;
   if (ir.temperature !== undefined) body.temperature = ir.temperature;
   if (ir.top_p !== undefined) body.top_p = ir.top_p;
-  if (ir.reasoning && ir.reasoning.enabled !== false) body.reasoning = { effort: ir.reasoning.effort ?? budgetToEffort(ir.reasoning.budget_tokens) };
+  if (ir.reasoning?.effort && ir.reasoning.enabled !== false) body.reasoning = { effort: ir.reasoning.effort };
   if (ir.user) body.user = ir.user;
   body.stream = ir.stream;
   return body;

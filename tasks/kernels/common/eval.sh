@@ -22,7 +22,7 @@ if ! python3 check_kernel.py "$ENTRY" kernel.o kernel.c -- $CFLAGS -I. >check.lo
   cat check.log
   json_fail "kernel rules: $(tr '\n' ' ' <check.log | cut -c1-500)"
 fi
-args=(--workloads workloads.txt --seed "$SEED" --json-line --budget "${BUDGET:-$BUDGET_PUBLIC}" --min-repeats 3 --max-repeats 15)
+args=(--workloads workloads.txt --seed "$SEED" --json-line --budget "${BUDGET:-$BUDGET_PUBLIC}" --min-repeats 4 --max-repeats 16)
 [ -n "${ONLY:-}" ] && args+=(--only "$ONLY")
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)} ./bench "${args[@]}"
 rc=$?

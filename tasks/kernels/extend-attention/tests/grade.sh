@@ -19,8 +19,8 @@ WORKLOADS=${WORKLOADS:-workloads.txt}
 # shellcheck source=/dev/null
 . "$T/kernel.conf" # ENTRY, CFLAGS, LDLIBS, BUDGET_DEFAULT
 BUDGET=${BUDGET:-$BUDGET_DEFAULT}
-MIN_REPEATS=${MIN_REPEATS:-5}
-MAX_REPEATS=${MAX_REPEATS:-25}
+MIN_REPEATS=${MIN_REPEATS:-6}
+MAX_REPEATS=${MAX_REPEATS:-24}
 RESULT="$OUT_DIR/result.json"
 B=$(mktemp -d)
 trap 'rm -rf "$B"' EXIT

@@ -1,0 +1,100 @@
+// The outlast loop: ask the model (through the gateway), record its reply, run its tool calls in the
+// sandbox, repeat until it submits, gives up, or runs out of budget. All state lives in the
+// trajectory: ConversationState (state.ts) is rebuilt from the log and kept current by folding in
+// every event appended, so this file only decides what happens next and appends events.
+import type { Outcome } from '../../core/types.js';
+import type { IRMessage } from '../../gateway/ir.js';
+import type { HarnessContext, HarnessResult } from '../harness.js';
+import { ModelCallError, type Reply, assistantEvent, callModel } from './client.js';
+import { compactedEvent, planCompaction, summaryRequest, toolsTokens } from './context.js';
+import type { OutlastSettings } from './settings.js';
+import { ConversationState } from './state.js';
+import { runTool, toolDefinitions } from './tools.js';
+import { ResponseWaiter, abortError, finalNote } from './support.js';
+import { WireBuilder } from './wire.js';
+
+export type LoopResult = HarnessResult & { cache_hit_ratio: number | null };
+
+export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): Promise<LoopResult> {
+  const model = ctx.model;
+  if (!model) throw new Error('the outlast harness needs a model (ctx.model): run it with --model');
+  const { log, signal } = ctx;
+  const state = new ConversationState(ctx.task.instruction, ctx.limits, model.endpoint);
+  for (const e of log.existing) state.apply(e);
+  const responses = new ResponseWaiter();
+  let live = true;
+  log.onEvent((e) => {
+    if (!live) return;
+    state.apply(e);
+    responses.observe(e);
+  });
+  state.budget.begin(Date.now());
+  const tools = toolDefinitions(ctx.task.tools);
+  const toolTok = toolsTokens(tools);
+  const window = settings.context_window ?? model.endpoint.context_window;
+  const wire = new WireBuilder(model.endpoint.protocol);
+
+  const end = (outcome: Outcome, reason: string): LoopResult => {
+    const r = { outcome, reason, tool_calls: state.toolCalls, turns: state.turns, cache_hit_ratio: state.budget.cacheHitRatio() };
+    log.append(finalNote(r, state));
+    live = false;
+    return r;
+  };
+  const windDown = (why: string): LoopResult => {
+    log.append({ type: 'note', level: 'info', message: `budget exhausted: ${why}. Time is up: no further turns; the workspace is graded as it is.` });
+    return end('budget_exhausted', why);
+  };
+  /** One model call, retried when the stream broke after the gateway's own retries; bounded by the wall time left. */
+  const ask = async (messages: IRMessage[]): Promise<Reply> => {
+    for (let attempt = 0; ; attempt++) {
+      const left = state.budget.timeLeftMs(Date.now(), false);
+      const sig = left === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, left))]);
+      try {
+        const body = wire.body(model.endpoint.name, { tools, max_tokens: settings.max_tokens, temperature: settings.temperature }, messages);
+        const reply = await callModel(model, body, sig);
+        if (reply.call_id) await responses.wait(reply.call_id, 2000); // usage is in the log before the reply is
+        return reply;
+      } catch (e) {
+        if (signal.aborted) throw abortError(signal);
+        if (sig !== signal && sig.aborted) throw new ModelCallError('budget', state.budget.exhausted(Date.now()) ?? 'time limit reached during a model call');
+        if (!(e instanceof ModelCallError) || e.kind !== 'infra' || attempt >= settings.model_retries) throw e;
+        log.append({ type: 'note', level: 'warning', message: `model call failed (${e.message}); trying again (${attempt + 1} of ${settings.model_retries})` });
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      }
+    }
+  };
+
+  try {
+    for (;;) {
+      // Run the latest turn's tool calls (after a resume: those the crash left without a result).
+      for (const { call, repeat } of state.pending()) {
+        if (signal.aborted) throw abortError(signal);
+        log.append({ type: 'tool.call', call_id: call.id, name: call.name, arguments: call.arguments, ...(repeat ? { repeated: true } : {}) });
+        const r = await runTool(call.name, call.arguments, { ctx, settings, timeLeftMs: state.budget.timeLeftMs(Date.now()) });
+        log.append({ type: 'tool.result', call_id: call.id, name: call.name, exit_code: r.exit_code, duration_ms: r.duration_ms, output: r.output, truncated_bytes: r.truncated_bytes, timed_out: r.timed_out, ...(r.error ? { error: r.error } : {}) });
+        if (r.evaluation) log.append({ type: 'evaluation', ...r.evaluation, tool_calls: state.toolCalls });
+        if (r.submitted) break;
+      }
+      if (state.submitted) return end('completed', 'the agent called submit');
+      if (state.idle >= settings.idle_rounds) return end('gave_up', `gave up: ${state.idle} consecutive replies without a tool call (idle_rounds = ${settings.idle_rounds})`);
+      const over = state.budget.exhausted(Date.now());
+      if (over) return windDown(over);
+
+      // Compact when the next request would pass the threshold of the context window.
+      const plan = window ? planCompaction(state, toolTok, settings.max_tokens, window, settings.compact_threshold, settings.keep_recent_turns) : null;
+      if (plan) {
+        const r = await ask([...state.messages(), summaryRequest()]);
+        log.append(compactedEvent(state, plan, r.text, toolTok));
+        continue;
+      }
+
+      const reply = await ask(state.messages());
+      log.append(assistantEvent(reply));
+    }
+  } catch (e) {
+    if (e instanceof ModelCallError && e.kind === 'budget') return windDown(e.message);
+    if (e instanceof ModelCallError) return end('infra_error', e.message);
+    live = false;
+    throw e;
+  }
+}

@@ -1,0 +1,296 @@
+// The outlast harness's tools: their schemas (as the gateway IR's tool definitions) and their
+// execution. `bash` and the task's own tools run in the rollout's sandbox; the file tools work on the
+// workspace directly from the host and refuse any path (symlinks included) that leads out of it.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TaskTool } from '../../core/types.js';
+import type { IRTool } from '../../gateway/ir.js';
+import { cutMarker } from '../../sandbox/capture.js';
+import type { HarnessContext } from '../harness.js';
+import type { OutlastSettings } from './settings.js';
+
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
+const str = (description: string) => ({ type: 'string', description });
+const int = (description: string) => ({ type: 'integer', description });
+
+export const BUILTIN_TOOLS: IRTool[] = [
+  {
+    name: 'bash',
+    description: 'Run a bash command in the workspace (no network). Output is stdout+stderr, cut in the middle when long. State such as the current directory does not persist between calls.',
+    parameters: obj({ command: str('the command line'), timeout_sec: int('timeout in seconds (default set by the harness)') }, ['command']),
+  },
+  {
+    name: 'read_file',
+    description: 'Read a text file of the workspace, optionally only lines start_line..end_line (1-based, inclusive).',
+    parameters: obj({ path: str('path relative to the workspace'), start_line: int('first line (default 1)'), end_line: int('last line (default: end of file)') }, ['path']),
+  },
+  {
+    name: 'write_file',
+    description: 'Create or overwrite a file with the given content (parent directories are created).',
+    parameters: obj({ path: str('path relative to the workspace'), content: str('the whole new content') }, ['path', 'content']),
+  },
+  {
+    name: 'edit_file',
+    description: 'Replace one exact occurrence of old_string with new_string. old_string must occur exactly once (include surrounding lines to make it unique).',
+    parameters: obj({ path: str('path relative to the workspace'), old_string: str('exact text to replace'), new_string: str('replacement text') }, ['path', 'old_string', 'new_string']),
+  },
+  {
+    name: 'list_files',
+    description: 'List files and directories under a path of the workspace (directories end in /).',
+    parameters: obj({ path: str('directory relative to the workspace (default .)'), max_depth: int('how deep to descend (default 3)') }),
+  },
+  {
+    name: 'submit',
+    description: 'Declare the task complete. The run ends and the workspace is graded as it is.',
+    parameters: obj({ summary: str('one paragraph on what was done') }),
+  },
+];
+
+const BUILTIN_NAMES = new Set(BUILTIN_TOOLS.map((t) => t.name));
+
+/** The tools offered to the model: the built-ins, then the task's `[[tools]]` (a task tool may not shadow a built-in). */
+export function toolDefinitions(taskTools: TaskTool[]): IRTool[] {
+  const extra = taskTools
+    .filter((t) => !BUILTIN_NAMES.has(t.name))
+    .map((t) => ({ name: t.name, description: t.description || `Run the task's ${t.name} command.`, parameters: obj({}) }));
+  return [...BUILTIN_TOOLS, ...extra];
+}
+
+export interface ToolOutcome {
+  exit_code: number | null;
+  output: string;
+  truncated_bytes: number;
+  timed_out: boolean;
+  duration_ms: number;
+  error?: string;
+  /** Set by a task tool with `records_evaluation` whose output ended in a JSON line with a numeric `score`. */
+  evaluation?: { score: number; passed?: boolean; details: Record<string, unknown> };
+  /** Set by `submit`. */
+  submitted?: boolean;
+}
+
+export interface ToolEnv {
+  ctx: HarnessContext;
+  settings: OutlastSettings;
+  /** Milliseconds of wall/working time left, to bound command timeouts (undefined: unlimited). */
+  timeLeftMs?: number;
+}
+
+/** Run one tool call. Never throws for a bad call: the error goes back to the model as the result. */
+export async function runTool(name: string, args: unknown, env: ToolEnv): Promise<ToolOutcome> {
+  const t0 = performance.now();
+  try {
+    const a = (args !== null && typeof args === 'object' && !Array.isArray(args) ? args : null) as Record<string, unknown> | null;
+    if (a === null) throw new ToolError(typeof args === 'string' ? `the arguments are not valid JSON: ${args.slice(0, 200)}` : 'the arguments must be a JSON object');
+    const out = await dispatch(name, a, env);
+    return { duration_ms: Math.round(performance.now() - t0), ...out };
+  } catch (e) {
+    if (!(e instanceof ToolError)) throw e;
+    return { exit_code: 1, output: `error: ${e.message}`, truncated_bytes: 0, timed_out: false, duration_ms: Math.round(performance.now() - t0), error: e.message };
+  }
+}
+
+class ToolError extends Error {}
+
+/** Largest file read_file and edit_file load. */
+const MAX_READ_BYTES = 32 * 1024 * 1024;
+
+type Partial0 = Omit<ToolOutcome, 'duration_ms'>;
+
+async function dispatch(name: string, a: Record<string, unknown>, env: ToolEnv): Promise<Partial0> {
+  const ws = env.ctx.workspace;
+  switch (name) {
+    case 'bash': {
+      const command = reqString(a, 'command');
+      const asked = optInt(a, 'timeout_sec');
+      const timeout = Math.min(asked ?? env.settings.command_timeout_sec, env.settings.command_timeout_sec * 4);
+      return sandboxed(`exec bash -c ${shellQuote(command)}`, timeout, env);
+    }
+    case 'read_file': {
+      const file = resolveInside(ws, reqString(a, 'path'), env.ctx.task.workdir);
+      const st = statOrNull(file);
+      if (!st) throw new ToolError(`no such file: ${reqString(a, 'path')}`);
+      if (st.isDirectory()) throw new ToolError(`${reqString(a, 'path')} is a directory (use list_files)`);
+      if (st.size > MAX_READ_BYTES) throw new ToolError(`${reqString(a, 'path')} is ${st.size} bytes; read parts of it with bash (head, sed -n, grep)`);
+      const text = fs.readFileSync(file, 'utf8');
+      const lines = text.split('\n');
+      if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+      const start = Math.max(1, optInt(a, 'start_line') ?? 1);
+      const end = Math.min(lines.length, optInt(a, 'end_line') ?? lines.length);
+      if (start > lines.length && lines.length > 0) throw new ToolError(`start_line ${start} is past the end of the file (${lines.length} lines)`);
+      const body = lines.slice(start - 1, end).join('\n');
+      const header = start > 1 || end < lines.length ? `[lines ${start}-${end} of ${lines.length}]\n` : '';
+      return capped(header + body, env.settings.output_bytes);
+    }
+    case 'write_file': {
+      const rel = reqString(a, 'path');
+      const content = reqString(a, 'content', true);
+      const file = resolveInside(ws, rel, env.ctx.task.workdir);
+      if (statOrNull(file)?.isDirectory()) throw new ToolError(`${rel} is a directory`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, content);
+      return ok(`wrote ${Buffer.byteLength(content)} bytes to ${rel}`);
+    }
+    case 'edit_file': {
+      const rel = reqString(a, 'path');
+      const oldS = reqString(a, 'old_string', true);
+      const newS = reqString(a, 'new_string', true);
+      if (oldS === '') throw new ToolError('old_string is empty');
+      const file = resolveInside(ws, rel, env.ctx.task.workdir);
+      const st = statOrNull(file);
+      if (!st?.isFile()) throw new ToolError(`no such file: ${rel}`);
+      if (st.size > MAX_READ_BYTES) throw new ToolError(`${rel} is ${st.size} bytes, too large for edit_file; use bash`);
+      const text = fs.readFileSync(file, 'utf8');
+      const first = text.indexOf(oldS);
+      if (first === -1) throw new ToolError(`old_string was not found in ${rel} (it must match exactly, whitespace included)`);
+      const lines: number[] = [];
+      for (let i = first; i !== -1; i = text.indexOf(oldS, i + 1)) lines.push(lineOf(text, i));
+      if (lines.length > 1) throw new ToolError(`old_string occurs ${lines.length} times in ${rel} (at lines ${lines.slice(0, 10).join(', ')}); include more context to make it unique`);
+      fs.writeFileSync(file, text.slice(0, first) + newS + text.slice(first + oldS.length));
+      return ok(`edited ${rel} at line ${lines[0]}`);
+    }
+    case 'list_files': {
+      const rel = typeof a.path === 'string' && a.path ? a.path : '.';
+      const dir = resolveInside(ws, rel, env.ctx.task.workdir);
+      if (!statOrNull(dir)?.isDirectory()) throw new ToolError(`not a directory: ${rel}`);
+      const depth = Math.max(1, Math.min(10, optInt(a, 'max_depth') ?? 3));
+      const out: string[] = [];
+      const LIMIT = 1000;
+      const walk = (d: string, prefix: string, level: number): void => {
+        const entries = fs.readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1));
+        for (const e of entries) {
+          if (out.length >= LIMIT) return;
+          if (e.isDirectory()) {
+            out.push(`${prefix}${e.name}/`);
+            if (level < depth) walk(path.join(d, e.name), `${prefix}${e.name}/`, level + 1);
+          } else out.push(`${prefix}${e.name}${e.isSymbolicLink() ? ' ->' : ''}`);
+        }
+      };
+      walk(dir, '', 1);
+      if (out.length >= LIMIT) out.push(`[listing stopped at ${LIMIT} entries]`);
+      return capped(out.length ? out.join('\n') : '(empty)', env.settings.output_bytes);
+    }
+    case 'submit':
+      return { ...ok('submitted'), submitted: true };
+    default: {
+      const tool = env.ctx.task.tools.find((t) => t.name === name);
+      if (!tool || BUILTIN_NAMES.has(name)) throw new ToolError(`unknown tool "${name}"`);
+      const res = await sandboxed(tool.command, tool.timeout_sec, env);
+      if (tool.records_evaluation) {
+        const ev = parseEvaluation(res.output);
+        if (ev) res.evaluation = ev;
+      }
+      return res;
+    }
+  }
+}
+
+async function sandboxed(command: string, timeoutSec: number, env: ToolEnv): Promise<Partial0> {
+  const { ctx } = env;
+  const left = env.timeLeftMs === undefined ? Infinity : env.timeLeftMs / 1000;
+  const wall = Math.max(1, Math.min(timeoutSec, Math.ceil(left)));
+  const r = await ctx.sandbox.exec({
+    command,
+    workspace: ctx.workspace,
+    workdir: ctx.task.workdir,
+    limits: { ...ctx.task.sandbox, wall_time_sec: wall, output_bytes: env.settings.output_bytes },
+    signal: ctx.signal,
+  });
+  if (r.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted');
+  return { exit_code: r.exit_code, output: r.output, truncated_bytes: r.truncated_bytes, timed_out: r.timed_out };
+}
+
+/** The last line of output that is a JSON object with a numeric `score` (`passed`, else `correct`, taken when boolean). */
+export function parseEvaluation(output: string): ToolOutcome['evaluation'] | undefined {
+  const lines = output.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!.trim();
+    if (!l.startsWith('{')) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(l);
+    } catch {
+      continue;
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+    const o = v as Record<string, unknown>;
+    if (typeof o.score !== 'number' || !Number.isFinite(o.score)) return undefined;
+    const passed = typeof o.passed === 'boolean' ? o.passed : typeof o.correct === 'boolean' ? o.correct : undefined;
+    return { score: o.score, ...(passed !== undefined ? { passed } : {}), details: o };
+  }
+  return undefined;
+}
+
+/**
+ * Host path of `p` inside the workspace. Relative paths are taken from the workspace; absolute ones
+ * must lie under the workspace's mount point in the sandbox (`workdir`). Symlinks are resolved, so
+ * a link the agent made to a host file is refused.
+ */
+export function resolveInside(workspace: string, p: string, workdir: string): string {
+  let rel: string;
+  if (path.isAbsolute(p)) {
+    const r = path.relative(workdir, p);
+    if (r.startsWith('..') || path.isAbsolute(r)) throw new ToolError(`${p} is outside the workspace (${workdir})`);
+    rel = r;
+  } else rel = p;
+  const root = fs.realpathSync(workspace);
+  const target = path.resolve(root, rel);
+  if (!within(root, target)) throw new ToolError(`${p} is outside the workspace`);
+  // The deepest part of the path that exists (a dangling symlink counts) must resolve inside, and so
+  // must everything created under it.
+  let existing = target;
+  while (existing !== root && fs.lstatSync(existing, { throwIfNoEntry: false }) === undefined) existing = path.dirname(existing);
+  let real: string;
+  try {
+    real = fs.realpathSync(existing);
+  } catch {
+    throw new ToolError(`${p} is a dangling symlink`);
+  }
+  if (!within(root, real)) throw new ToolError(`${p} leads outside the workspace (through a symlink)`);
+  return path.join(real, path.relative(existing, target));
+}
+
+function within(root: string, p: string): boolean {
+  return p === root || p.startsWith(root + path.sep);
+}
+
+function statOrNull(p: string): fs.Stats | null {
+  return fs.statSync(p, { throwIfNoEntry: false }) ?? null;
+}
+
+function reqString(a: Record<string, unknown>, k: string, allowEmpty = false): string {
+  const v = a[k];
+  if (typeof v !== 'string' || (!allowEmpty && v === '')) throw new ToolError(`"${k}" must be a ${allowEmpty ? '' : 'non-empty '}string`);
+  return v;
+}
+
+function optInt(a: Record<string, unknown>, k: string): number | undefined {
+  const v = a[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ToolError(`"${k}" must be a number`);
+  return Math.floor(v);
+}
+
+function ok(output: string): Partial0 {
+  return { exit_code: 0, output, truncated_bytes: 0, timed_out: false };
+}
+
+/** Cap text to `cap` bytes, keeping head and tail, with the sandbox's marker for what was cut. */
+export function capped(text: string, cap: number): Partial0 {
+  const buf = Buffer.from(text);
+  if (buf.length <= cap) return ok(text);
+  const head = Math.ceil(cap / 2);
+  const tail = cap - head;
+  const cut = buf.length - cap;
+  return { exit_code: 0, output: buf.toString('utf8', 0, head) + cutMarker(cut) + buf.toString('utf8', buf.length - tail), truncated_bytes: cut, timed_out: false };
+}
+
+function lineOf(text: string, index: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,80 @@
+// Number formatting shared by the terminal table, the HTML report and the web viewer (which imports
+// this file directly), so the same number reads the same everywhere. Pure, no imports.
+
+export const DASH = '–';
+
+export function fmtNum(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
+  return v.toFixed(digits);
+}
+
+export function fmtScore(v: number | null | undefined): string {
+  return fmtNum(v, 3);
+}
+
+export function fmtCi(ci: { lo: number; hi: number } | null | undefined): string {
+  if (!ci) return DASH;
+  return `[${ci.lo.toFixed(3)}, ${ci.hi.toFixed(3)}]`;
+}
+
+export function fmtPct(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return `${(v * 100).toFixed(1)}%`;
+}
+
+export function fmtUsd(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  if (v === 0) return '$0';
+  if (Math.abs(v) < 0.01) return `$${v.toFixed(5)}`;
+  if (Math.abs(v) < 1) return `$${v.toFixed(4)}`;
+  return `$${v.toFixed(2)}`;
+}
+
+export function fmtInt(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return String(Math.round(v));
+}
+
+export function fmtTokens(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (Math.abs(v) >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
+  return String(Math.round(v));
+}
+
+export function fmtMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return DASH;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export function fmtDelta(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
+}
+
+export function fmtPassK(p: { k: number; value: number } | null | undefined): string {
+  return p ? `pass@${p.k} ${fmtPct(p.value)}` : DASH;
+}
+
+/** Outcome counts as `completed/gave_up/budget/timeout/task_error (+infra)`. */
+export function fmtOutcomes(o: Record<string, number>): string {
+  const parts = [`${o.completed ?? 0} done`];
+  for (const [k, label] of [
+    ['gave_up', 'gave up'],
+    ['budget_exhausted', 'budget'],
+    ['timeout', 'timeout'],
+    ['task_error', 'task err'],
+    ['infra_error', 'infra'],
+    ['running', 'running'],
+    ['pending', 'pending'],
+  ] as const) {
+    if (o[k]) parts.push(`${o[k]} ${label}`);
+  }
+  return parts.join(', ');
+}

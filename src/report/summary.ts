@@ -1,0 +1,182 @@
+// Per-rollout event summaries: everything a report needs from a trajectory that the store's rollout
+// row does not carry (metering, intermediate evaluations, flags, provenance). Pure: feed it events.
+import type { TrajectoryEvent } from '../core/events.js';
+import type { Limits, Outcome, Usage } from '../core/types.js';
+import { addUsage, zeroUsage } from '../core/usage.js';
+
+export interface EvaluationPoint {
+  seq: number;
+  /** Tool calls made so far in the rollout. */
+  tool_calls: number;
+  /** Hours since the rollout (first) started. */
+  hours: number;
+  score: number;
+}
+
+export interface RolloutSummary {
+  rollout_id: string;
+  events: number;
+  started_at: string | null;
+  finished_at: string | null;
+  outcome: Outcome | null;
+  score: number | null;
+  passed: boolean | null;
+  reason: string | null;
+  wall_ms: number | null;
+  working_ms: number | null;
+  tool_calls: number;
+  turns: number;
+  model_calls: number;
+  failed_model_calls: number;
+  usage: Usage;
+  cost_usd: number;
+  /** TTFT of each successful model call that reported one (ms). */
+  ttft_ms: number[];
+  /** Output tokens/s of each successful model call that reported it. */
+  output_tps: number[];
+  evaluations: EvaluationPoint[];
+  flags: { total: number; confirmed: number; dismissed: number; by_severity: Record<string, number> };
+  compactions: number;
+  /** Provenance of this rollout as its log records it. */
+  provenance: {
+    outlast: string | null;
+    commit: string | null;
+    node: string | null;
+    task: { name: string; family: string; hash: string } | null;
+    harness: { name: string; version: string; settings: Record<string, unknown> } | null;
+    model: { name: string; upstream_model: string | null; protocol: string | null } | null;
+    verifier: { verifier: string; version: string; settings: Record<string, unknown> } | null;
+    /** The verifier config from the spec (when no verifier.result was recorded). */
+    verifier_config: Record<string, unknown> | null;
+    price_tables: string[];
+    limits: Limits | null;
+    seed: number | null;
+    sandbox: { mode: string; unsandboxed: boolean } | null;
+    resumed: number;
+  };
+}
+
+export function emptySummary(rolloutId: string): RolloutSummary {
+  return {
+    rollout_id: rolloutId,
+    events: 0,
+    started_at: null,
+    finished_at: null,
+    outcome: null,
+    score: null,
+    passed: null,
+    reason: null,
+    wall_ms: null,
+    working_ms: null,
+    tool_calls: 0,
+    turns: 0,
+    model_calls: 0,
+    failed_model_calls: 0,
+    usage: zeroUsage(),
+    cost_usd: 0,
+    ttft_ms: [],
+    output_tps: [],
+    evaluations: [],
+    flags: { total: 0, confirmed: 0, dismissed: 0, by_severity: {} },
+    compactions: 0,
+    provenance: {
+      outlast: null,
+      commit: null,
+      node: null,
+      task: null,
+      harness: null,
+      model: null,
+      verifier: null,
+      verifier_config: null,
+      price_tables: [],
+      limits: null,
+      seed: null,
+      sandbox: null,
+      resumed: 0,
+    },
+  };
+}
+
+/** Fold one event into a summary (mutates and returns it). Events must come in log order. */
+export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary {
+  s.events++;
+  switch (e.type) {
+    case 'rollout.started': {
+      if (s.started_at === null) s.started_at = e.t;
+      if (e.resumed) s.provenance.resumed++;
+      const p = s.provenance;
+      p.outlast = e.versions.outlast;
+      p.commit = e.versions.commit;
+      p.node = e.versions.node;
+      p.task = { name: e.spec.task.name, family: e.spec.task.family, hash: e.spec.task.hash };
+      p.harness = { name: e.spec.harness.name, version: e.spec.harness.version, settings: e.spec.harness.settings ?? {} };
+      p.model = e.spec.model
+        ? { name: e.spec.model.name, upstream_model: e.spec.model.upstream_model ?? null, protocol: e.spec.model.protocol ?? null }
+        : null;
+      p.verifier_config = { ...(e.spec.verifier as unknown as Record<string, unknown>) };
+      p.limits = e.spec.limits ?? null;
+      p.seed = e.spec.seed;
+      p.sandbox = { mode: e.sandbox.mode, unsandboxed: e.sandbox.unsandboxed };
+      break;
+    }
+    case 'model.response': {
+      s.model_calls++;
+      s.usage = addUsage(s.usage, e.usage);
+      s.cost_usd += e.cost_usd;
+      const ok = !e.error && e.status >= 200 && e.status < 300;
+      if (!ok) s.failed_model_calls++;
+      if (ok && typeof e.ttft_ms === 'number' && Number.isFinite(e.ttft_ms)) s.ttft_ms.push(e.ttft_ms);
+      if (ok && typeof e.output_tps === 'number' && Number.isFinite(e.output_tps)) s.output_tps.push(e.output_tps);
+      if (e.price_table && !s.provenance.price_tables.includes(e.price_table)) s.provenance.price_tables.push(e.price_table);
+      break;
+    }
+    case 'assistant':
+      s.turns++;
+      break;
+    case 'tool.result':
+      s.tool_calls++;
+      break;
+    case 'evaluation': {
+      const t0 = s.started_at ? Date.parse(s.started_at) : Date.parse(e.t);
+      s.evaluations.push({ seq: e.seq, tool_calls: e.tool_calls, hours: (Date.parse(e.t) - t0) / 3_600_000, score: e.score });
+      break;
+    }
+    case 'context.compacted':
+      s.compactions++;
+      break;
+    case 'monitor.flag':
+      s.flags.total++;
+      s.flags.by_severity[e.severity] = (s.flags.by_severity[e.severity] ?? 0) + 1;
+      break;
+    case 'review.decision':
+      if (e.decision === 'confirmed') s.flags.confirmed++;
+      else s.flags.dismissed++;
+      break;
+    case 'verifier.result':
+      s.provenance.verifier = { verifier: e.score.grader.verifier, version: e.score.grader.version, settings: e.score.grader.settings ?? {} };
+      break;
+    case 'rollout.finished':
+      s.finished_at = e.t;
+      s.outcome = e.outcome;
+      s.score = e.score ? e.score.value : null;
+      s.passed = e.score ? e.score.passed : null;
+      s.reason = e.reason;
+      s.wall_ms = e.totals.wall_ms;
+      s.working_ms = e.totals.working_ms;
+      // The finish totals are authoritative (they survive a resume); keep the larger of the two counts.
+      s.tool_calls = Math.max(s.tool_calls, e.totals.tool_calls);
+      s.turns = Math.max(s.turns, e.totals.turns);
+      if (e.totals.cost_usd > s.cost_usd) s.cost_usd = e.totals.cost_usd;
+      if (e.totals.usage && e.totals.usage.input + e.totals.usage.output > s.usage.input + s.usage.output) s.usage = { ...e.totals.usage };
+      break;
+    default:
+      break;
+  }
+  return s;
+}
+
+export function summarize(rolloutId: string, events: Iterable<TrajectoryEvent>): RolloutSummary {
+  const s = emptySummary(rolloutId);
+  for (const e of events) addEvent(s, e);
+  return s;
+}

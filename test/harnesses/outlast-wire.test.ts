@@ -1,0 +1,50 @@
+// The incrementally built request body (cached per-message JSON) equals what the gateway's codec
+// builds for the whole request, in all three protocols.
+import { describe, expect, it } from 'vitest';
+import type { IRMessage } from '../../src/gateway/ir.js';
+import { CODECS } from '../../src/gateway/protocols/index.js';
+import { BUILTIN_TOOLS } from '../../src/harnesses/outlast/tools.js';
+import { WireBuilder } from '../../src/harnesses/outlast/wire.js';
+import { PROTOCOLS } from './helpers.js';
+
+const conversation: IRMessage[] = [
+  { role: 'system', text: 'You are an agent.' },
+  { role: 'user', content: [{ type: 'text', text: 'Do the task.\n\nBudget: 10 turns.' }] },
+  {
+    role: 'assistant',
+    content: [
+      { type: 'reasoning', text: 'I should look.', signature: 'sig-1' },
+      { type: 'text', text: 'Looking.' },
+      { type: 'tool_call', id: 'c1', name: 'bash', arguments: '{"command":"ls"}' },
+      { type: 'tool_call', id: 'c2', name: 'read_file', arguments: '{"path":"a.txt"}' },
+    ],
+  },
+  { role: 'tool', tool_call_id: 'c1', content: 'a.txt\n[exit code 0]' },
+  { role: 'tool', tool_call_id: 'c2', content: 'error: no such file', is_error: true },
+  { role: 'assistant', content: [{ type: 'text', text: 'Hmm.' }] },
+  { role: 'user', content: [{ type: 'text', text: 'No tool was called.\n[left: turns 8/10]' }] },
+  { role: 'user', content: [{ type: 'text', text: 'Summary: ...' }] },
+  { role: 'assistant', content: [] },
+  { role: 'assistant', content: [{ type: 'tool_call', id: 'c3', name: 'submit', arguments: '{}' }] },
+  { role: 'tool', tool_call_id: 'c3', content: 'submitted' },
+];
+
+describe.each(PROTOCOLS)('%s', (p) => {
+  it('cached pieces give the codec body of the whole request', () => {
+    const wire = new WireBuilder(p);
+    const opts = { tools: BUILTIN_TOOLS, max_tokens: 512, temperature: 0.2 };
+    const expected: Record<string, any> = { model: 'm', ...CODECS[p].buildRequest({ model: 'm', messages: conversation, stream: true, ...opts }, p) };
+    if (p === 'anthropic') {
+      expected.system = [{ type: 'text', text: expected.system, cache_control: { type: 'ephemeral' } }];
+      expected.tools.at(-1).cache_control = { type: 'ephemeral' };
+      expected.messages.at(-1).content.at(-1).cache_control = { type: 'ephemeral' };
+    }
+    for (let n = 3; n <= conversation.length; n++) {
+      // growing conversation, same WireBuilder: later requests reuse earlier pieces
+      const body = JSON.parse(wire.body('m', opts, conversation.slice(0, n)));
+      if (n === conversation.length) expect(body).toEqual(expected);
+    }
+    // and again, fully from the cache
+    expect(JSON.parse(wire.body('m', opts, conversation))).toEqual(expected);
+  });
+});
