@@ -2,7 +2,7 @@
 // everything except model time and tool execution time — at steps 10, 100 and 1,000, and the
 // process's RSS at those points.
 //
-//   npm run build && node dist/bench/harness.js [--steps 1000] [--window 8000] [--modes fsync,nofsync,full]
+//   npm run build && node dist/bench/harness.js [--steps 1000] [--window 8000] [--modes fsync,nofsync,full] [--no-cache]
 //
 // Set-up: the scripted model server (TTFT 0, no pacing) behind the real gateway, both in this process
 // as the runner runs them; a real bwrap sandbox; a real trajectory file. The model follows the
@@ -18,6 +18,9 @@
 // "all appends" is the time spent in TrajectoryWriter.append for all 5 events of a step (model.request
 // and model.response by the gateway, assistant, tool.call and tool.result by the harness), fsync
 // included: the gateway's fall in model time, tool.result's in tool time, the other two in overhead.
+//
+// --no-cache turns off the scripted server's prompt-prefix cache, which remembers every prompt block it
+// has seen (by design) and so grows this process's heap by a little every step; it is not the harness.
 //
 // Modes: `fsync` — compacting context (window --window tokens), fsync per event (the default runner
 // setting); `nofsync` — the same without fsync; `full` — no context window (the whole conversation is
@@ -85,7 +88,7 @@ async function runMode(mode: string, steps: number, window: number): Promise<{ p
   fs.writeFileSync(path.join(taskDir, 'instruction.md'), `Write ${steps - 1} step files, then submit.\n`);
   fs.writeFileSync(path.join(taskDir, 'tests', 'test.sh'), '#!/bin/bash\ntrue\n');
   const task = await loadTask(taskDir);
-  const sm = await startScriptedModel({ script: stepPolicy(steps - 1) });
+  const sm = await startScriptedModel({ script: stepPolicy(steps - 1), cache: !process.argv.includes('--no-cache') });
   const endpoint: ModelEndpoint = { name: 'bench', protocol: 'openai-chat', base_url: `${sm.url}/v1`, upstream_model: 'scripted', ...(mode === 'full' ? {} : { context_window: window }) };
   const gw = await startGateway({ models: { models: [endpoint], gateway: DEFAULT_GATEWAY_SETTINGS }, env: {} });
   const sandbox = await createSandbox('bwrap');
@@ -119,7 +122,7 @@ async function runMode(mode: string, steps: number, window: number): Promise<{ p
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   }) as typeof fetch;
 
-  const marks = new Set([10, 100, 250, 500, 750, 1000, steps].filter((m) => m <= steps));
+  const marks = new Set([10, 100, 250, 500, 750, 1000, 2000, 3000, 5000, steps].filter((m) => m <= steps));
   const per: { overhead: number; model: number; tool: number; append: number }[] = [];
   const mem = new Map<number, { rss_mb: number; heap_mb: number }>();
   let lastResult = 0;

@@ -28,7 +28,15 @@ export interface IRTool {
   /** JSON Schema of the arguments. */
   parameters?: unknown;
   strict?: boolean;
+  /**
+   * A Responses `custom` (free-form) tool, offered to other protocols as a function tool with one
+   * string parameter `input`; calls to it go back to a Responses client as `custom_tool_call` items.
+   */
+  custom?: boolean;
 }
+
+/** The one parameter of a custom tool when offered as a function tool. */
+export const CUSTOM_TOOL_PARAM = 'input';
 
 export type IRToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'tool'; name: string };
 

@@ -26,8 +26,8 @@ export function fmtPct(v: number | null | undefined): string {
 export function fmtUsd(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
   if (v === 0) return '$0';
-  if (Math.abs(v) < 0.01) return `$${v.toFixed(5)}`;
-  if (Math.abs(v) < 1) return `$${v.toFixed(4)}`;
+  // Three significant digits below a dollar (0.0275 → $0.0275, 0.00999… → $0.01).
+  if (Math.abs(v) < 1) return `$${Number(v.toPrecision(3))}`;
   return `$${v.toFixed(2)}`;
 }
 

@@ -107,6 +107,10 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
       // Deltas are b − a: the report is b's, compared against baseline a.
       return buildReport(await loadExperiment(store, eb), { ...reportOpts, includeInfra, compare: await loadExperiment(store, ea) });
     }
+    if (parts.length === 6 && parts[1] === 'experiments' && parts[3] === 'rollouts' && parts[5] === 'row') {
+      // The store row alone (no log parsing): enough to start paging the trajectory at once.
+      return { row: await rollout(parts[2]!, parts[4]!) };
+    }
     if (parts.length === 5 && parts[1] === 'experiments' && parts[3] === 'rollouts') {
       const e = await experiment(parts[2]!);
       const row = await rollout(e.id, parts[4]!);

@@ -212,7 +212,7 @@ describe('speedup verifier on the level-1 kernels (smoke workloads)', () => {
       expect(oracle.score.details.correct, reason(oracle)).toBe(true);
       // a modest bar: smoke workloads are small and this machine is shared (headroom on the hidden
       // workloads is measured by tasks/kernels/common/headroom.sh, see docs/kernels.md)
-      expect(oracle.score.value).toBeGreaterThan(1.1);
+      expect(oracle.score.value).toBeGreaterThan(1.05);
     });
   }
 });

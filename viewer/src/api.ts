@@ -86,6 +86,7 @@ export const api = {
   experiments: () => get<ExperimentListItem[]>('/api/experiments'),
   report: (id: string, includeInfra: boolean) => get<Report>(`/api/experiments/${enc(id)}/report${includeInfra ? '?include_infra=1' : ''}`),
   compare: (a: string, b: string, includeInfra: boolean) => get<Report>(`/api/compare?a=${enc(a)}&b=${enc(b)}${includeInfra ? '&include_infra=1' : ''}`),
+  rolloutRow: (exp: string, rid: string) => get<{ row: RolloutRow }>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}/row`),
   rollout: (exp: string, rid: string) => get<RolloutDetail>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}`),
   events: (exp: string, rid: string, from: number, limit: number, type?: string) =>
     get<EventPage>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}/events?from=${from}&limit=${limit}${type ? `&type=${enc(type)}` : ''}`),

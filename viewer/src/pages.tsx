@@ -246,12 +246,19 @@ export function ComparePage({ a, b }: { a: string; b: string }) {
 const TYPED = ['evaluation', 'monitor.flag', 'model.response', 'tool.result'] as const;
 
 export function RolloutPage({ exp, rid }: { exp: string; rid: string }) {
-  const { data: first, error } = useLoad<RolloutDetail>(() => api.rollout(exp, rid), [exp, rid]);
+  // Two requests: the store row (instant) lets the trajectory page in at once; the summary and
+  // figures need the whole log parsed once, so they fill in when ready.
+  const { data: base, error } = useLoad(() => api.rolloutRow(exp, rid), [exp, rid]);
+  // Asked for once the row is here, i.e. after the event list has asked for its first page (child
+  // effects run first), so the server answers that page before parsing the log for the summary.
+  const hasBase = !!base;
+  const { data: first } = useLoad<RolloutDetail | null>(() => (hasBase ? api.rollout(exp, rid) : Promise.resolve(null)), [exp, rid, hasBase]);
   const [live, setLive] = useState<RolloutDetail | null>(null);
   const [tab, setTab] = useState<string>('all');
-  const data = live && first && live.row.rollout_id === first.row.rollout_id ? live : first;
-  // A rollout still running: poll its summary so new events and evaluations appear as they land.
-  const running = !!data && data.row.status !== 'finished';
+  const detail = live && first && live.row.rollout_id === first.row.rollout_id ? live : first;
+  const row = detail?.row ?? base?.row ?? null;
+  // A rollout still running: poll it so new events and evaluations appear as they land.
+  const running = !!row && row.status !== 'finished';
   useEffect(() => {
     if (!running) return;
     const timer = setInterval(() => {
@@ -259,8 +266,8 @@ export function RolloutPage({ exp, rid }: { exp: string; rid: string }) {
     }, 5000);
     return () => clearInterval(timer);
   }, [exp, rid, running]);
-  if (!data) return <Status error={error} />;
-  const { row, summary: s } = data;
+  if (!row) return <Status error={error} />;
+  const s = detail?.summary ?? null;
   const stat = (k: string, v: string) => (
     <div class="stat">
       <div class="k">{k}</div>
@@ -280,20 +287,18 @@ export function RolloutPage({ exp, rid }: { exp: string; rid: string }) {
         {stat('score', fmtScore(row.score))}
         {stat('events', String(row.events))}
         {stat('tool calls', String(s?.tool_calls ?? row.tool_calls ?? 0))}
-        {stat('turns', String(s?.turns ?? 0))}
+        {stat('turns', s ? String(s.turns) : '…')}
         {stat('wall', fmtMs(row.wall_ms))}
         {stat('working', fmtMs(s?.working_ms))}
-        {stat('model calls', `${s?.model_calls ?? 0}${s?.failed_model_calls ? ` (${s.failed_model_calls} failed)` : ''}`)}
-        {stat('tokens in / cached / out', s ? `${fmtTokens(s.usage.input)} / ${fmtTokens(s.usage.cached)} / ${fmtTokens(s.usage.output)}` : '–')}
+        {stat('model calls', s ? `${s.model_calls}${s.failed_model_calls ? ` (${s.failed_model_calls} failed)` : ''}` : '…')}
+        {stat('tokens in / cached / out', s ? `${fmtTokens(s.usage.input)} / ${fmtTokens(s.usage.cached)} / ${fmtTokens(s.usage.output)}` : '…')}
         {stat('cost', fmtUsd(s?.cost_usd ?? row.cost_usd))}
-        {stat('evaluations', String(s?.evaluations.length ?? 0))}
-        {stat('flags', s ? `${s.flags.total} (${s.flags.confirmed} confirmed)` : '0')}
+        {stat('evaluations', s ? String(s.evaluations.length) : '…')}
+        {stat('flags', s ? `${s.flags.total} (${s.flags.confirmed} confirmed)` : '…')}
       </div>
       {s?.reason && <p class="muted">reason: {s.reason}</p>}
       <div class="figures">
-        {data.figures.map((f) => (
-          <Chart key={f.id} figure={f} />
-        ))}
+        {detail ? detail.figures.map((f) => <Chart key={f.id} figure={f} />) : <p class="muted">loading figures…</p>}
       </div>
       <h2>Trajectory</h2>
       <div class="tabs">

@@ -17,6 +17,7 @@ import {
   textOf,
   toolCallsOf,
   untranslatable,
+  CUSTOM_TOOL_PARAM,
 } from '../ir.js';
 import { type Codec, type ParseOptions, type StreamDecoder, type StreamEncoder, sse } from './codec.js';
 import { imageFromUrl, imageToUrl, openaiErrorBody, OPENAI_ERROR_TYPES } from './openai-chat.js';
@@ -47,6 +48,18 @@ function parseTools(tools: unknown, opts: ParseOptions): IRTool[] {
   const out: IRTool[] = [];
   tools.forEach((t, i) => {
     if (!isObj(t)) throw invalid(`tools[${i}] must be an object`);
+    if (t.type === 'custom' && opts.target !== P) {
+      if (typeof t.name !== 'string' || !t.name) throw invalid(`tools[${i}].name must be a non-empty string`);
+      const f = isObj(t.format) ? t.format : null;
+      const grammar = f && f.type === 'grammar' && typeof f.definition === 'string' ? ` It must follow this ${String(f.syntax ?? '')} grammar:\n${f.definition}` : '';
+      out.push({
+        name: t.name,
+        description: typeof t.description === 'string' ? t.description : undefined,
+        parameters: { type: 'object', properties: { [CUSTOM_TOOL_PARAM]: { type: 'string', description: `The raw, free-form input of this tool.${grammar}` } }, required: [CUSTOM_TOOL_PARAM], additionalProperties: false },
+        custom: true,
+      });
+      return;
+    }
     if (t.type !== 'function') {
       if (opts.target !== P) throw untranslatable(`tool of type "${String(t.type)}"`, P, opts.target);
       return;
@@ -112,6 +125,11 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
           if (typeof it.call_id !== 'string' || typeof it.name !== 'string') throw invalid(`${where}: function_call needs "call_id" and "name"`);
           assistant().push({ type: 'tool_call', id: it.call_id, name: it.name, arguments: typeof it.arguments === 'string' ? it.arguments : JSON.stringify(it.arguments ?? {}) });
           break;
+        case 'custom_tool_call':
+          if (typeof it.call_id !== 'string' || typeof it.name !== 'string') throw invalid(`${where}: custom_tool_call needs "call_id" and "name"`);
+          assistant().push({ type: 'tool_call', id: it.call_id, name: it.name, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: typeof it.input === 'string' ? it.input : '' }) });
+          break;
+        case 'custom_tool_call_output':
         case 'function_call_output': {
           if (typeof it.call_id !== 'string') throw invalid(`${where}.call_id must be a string`);
           cur = null;
@@ -225,6 +243,8 @@ function parseResponse(body: unknown): IRResponse {
       if (text) content.push({ type: 'reasoning', text });
     } else if (it.type === 'function_call') {
       content.push({ type: 'tool_call', id: String(it.call_id ?? it.id ?? genId('call_')), name: String(it.name ?? ''), arguments: typeof it.arguments === 'string' ? it.arguments : '{}' });
+    } else if (it.type === 'custom_tool_call') {
+      content.push({ type: 'tool_call', id: String(it.call_id ?? it.id ?? genId('call_')), name: String(it.name ?? ''), arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: typeof it.input === 'string' ? it.input : '' }) });
     }
   }
   const u = usageFromResponses(body.usage);
@@ -253,11 +273,26 @@ function responseObject(id: string, req: IRRequest, status: string, output: unkn
     parallel_tool_calls: req.parallel_tool_calls ?? true,
     temperature: req.temperature ?? null,
     tool_choice: req.tool_choice ? (req.tool_choice.type === 'tool' ? { type: 'function', name: req.tool_choice.name } : req.tool_choice.type) : 'auto',
-    tools: req.tools.map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? false })),
+    tools: req.tools.map((t) => (t.custom ? { type: 'custom', name: t.name, description: t.description ?? null } : { type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? false })),
     top_p: req.top_p ?? null,
     metadata: {},
     usage,
   };
+}
+
+function isCustom(req: IRRequest, name: string): boolean {
+  return req.tools.some((t) => t.custom && t.name === name);
+}
+
+/** The free-form input of a custom tool call made as a function call with `{"input": ...}`. */
+function customInput(args: string): string {
+  try {
+    const v = JSON.parse(args) as unknown;
+    if (isObj(v) && typeof v[CUSTOM_TOOL_PARAM] === 'string') return v[CUSTOM_TOOL_PARAM];
+  } catch {
+    /* not JSON: pass the text on as it is */
+  }
+  return args;
 }
 
 function buildResponse(r: IRResponse, req: IRRequest): unknown {
@@ -275,7 +310,8 @@ function buildResponse(r: IRResponse, req: IRRequest): unknown {
       output.push({ type: 'reasoning', id: genId('rs_'), summary: [], content: [{ type: 'reasoning_text', text: p.text }] });
     } else if (p.type === 'tool_call') {
       flushText();
-      output.push({ type: 'function_call', id: genId('fc_'), call_id: p.id, name: p.name, arguments: p.arguments, status: 'completed' });
+      if (isCustom(req, p.name)) output.push({ type: 'custom_tool_call', id: genId('ctc_'), call_id: p.id, name: p.name, input: customInput(p.arguments), status: 'completed' });
+      else output.push({ type: 'function_call', id: genId('fc_'), call_id: p.id, name: p.name, arguments: p.arguments, status: 'completed' });
     }
   }
   flushText();
@@ -288,6 +324,7 @@ class ResponsesDecoder implements StreamDecoder {
   private started = false;
   private toolOfOutput = new Map<number, number>();
   private argsSeen = new Set<number>();
+  private customInput = new Map<number, string>();
   private tools = 0;
   push(_event: string | undefined, data: string): IRStreamEvent[] {
     const ev = JSON.parse(data) as unknown;
@@ -303,7 +340,12 @@ class ResponsesDecoder implements StreamDecoder {
         }
         break;
       case 'response.output_item.added':
-        if (isObj(ev.item) && ev.item.type === 'function_call') {
+        if (isObj(ev.item) && ev.item.type === 'custom_tool_call') {
+          const t = this.tools++;
+          this.toolOfOutput.set(oi, t);
+          this.customInput.set(oi, '');
+          out.push({ type: 'tool_call_start', index: t, id: String(ev.item.call_id ?? ev.item.id ?? genId('call_')), name: String(ev.item.name ?? '') });
+        } else if (isObj(ev.item) && ev.item.type === 'function_call') {
           const t = this.tools++;
           this.toolOfOutput.set(oi, t);
           out.push({ type: 'tool_call_start', index: t, id: String(ev.item.call_id ?? ev.item.id ?? genId('call_')), name: String(ev.item.name ?? '') });
@@ -329,8 +371,18 @@ class ResponsesDecoder implements StreamDecoder {
         }
         break;
       }
+      case 'response.custom_tool_call_input.delta':
+        if (this.customInput.has(oi) && typeof ev.delta === 'string') this.customInput.set(oi, this.customInput.get(oi)! + ev.delta);
+        break;
       case 'response.output_item.done': {
         const t = this.toolOfOutput.get(oi);
+        if (t !== undefined && this.customInput.has(oi)) {
+          // A custom tool's free-form input, as the `{"input": ...}` arguments of a function call.
+          const input = isObj(ev.item) && typeof ev.item.input === 'string' ? ev.item.input : this.customInput.get(oi)!;
+          this.customInput.delete(oi);
+          out.push({ type: 'tool_call_args', index: t, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: input }) });
+          break;
+        }
         if (t !== undefined && !this.argsSeen.has(t) && isObj(ev.item) && typeof ev.item.arguments === 'string' && ev.item.arguments) {
           this.argsSeen.add(t);
           out.push({ type: 'tool_call_args', index: t, arguments: ev.item.arguments });
@@ -367,7 +419,7 @@ class ResponsesDecoder implements StreamDecoder {
 type OpenItem =
   | { kind: 'message'; id: string; index: number; text: string }
   | { kind: 'reasoning'; id: string; index: number; text: string }
-  | { kind: 'tool'; id: string; index: number; call_id: string; name: string; args: string };
+  | { kind: 'tool'; id: string; index: number; call_id: string; name: string; args: string; custom: boolean };
 
 class ResponsesEncoder implements StreamEncoder {
   private seq = 0;
@@ -405,6 +457,12 @@ class ResponsesEncoder implements StreamEncoder {
       s += this.ev('response.reasoning_text.done', { item_id: it.id, output_index: it.index, content_index: 0, text: it.text });
       s += this.ev('response.content_part.done', { item_id: it.id, output_index: it.index, content_index: 0, part });
       item = { type: 'reasoning', id: it.id, summary: [], content: [part] };
+    } else if (it.custom) {
+      // The function-call arguments were held back: the input is only known once they are complete.
+      const input = customInput(it.args);
+      if (input) s += this.ev('response.custom_tool_call_input.delta', { item_id: it.id, output_index: it.index, delta: input });
+      s += this.ev('response.custom_tool_call_input.done', { item_id: it.id, output_index: it.index, input });
+      item = { type: 'custom_tool_call', id: it.id, call_id: it.call_id, name: it.name, input, status: 'completed' };
     } else {
       s += this.ev('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, arguments: it.args });
       item = { type: 'function_call', id: it.id, call_id: it.call_id, name: it.name, arguments: it.args, status: 'completed' };
@@ -440,10 +498,13 @@ class ResponsesEncoder implements StreamEncoder {
       case 'tool_call_start': {
         s += this.close();
         const index = this.output.length;
-        const it = { kind: 'tool' as const, id: genId('fc_'), index, call_id: ev.id, name: ev.name, args: '' };
+        const custom = isCustom(this.req, ev.name);
+        const it = { kind: 'tool' as const, id: genId(custom ? 'ctc_' : 'fc_'), index, call_id: ev.id, name: ev.name, args: '', custom };
         this.open = it;
         this.tools.set(ev.index, it);
-        const item = { type: 'function_call', id: it.id, call_id: ev.id, name: ev.name, arguments: '', status: 'in_progress' };
+        const item = custom
+          ? { type: 'custom_tool_call', id: it.id, call_id: ev.id, name: ev.name, input: '', status: 'in_progress' }
+          : { type: 'function_call', id: it.id, call_id: ev.id, name: ev.name, arguments: '', status: 'in_progress' };
         this.output.push(item);
         return s + this.ev('response.output_item.added', { output_index: index, item });
       }
@@ -451,6 +512,7 @@ class ResponsesEncoder implements StreamEncoder {
         const it = this.tools.get(ev.index);
         if (!it) return s;
         it.args += ev.arguments;
+        if (it.custom) return s;
         return s + this.ev('response.function_call_arguments.delta', { item_id: it.id, output_index: it.index, delta: ev.arguments });
       }
       case 'finish':

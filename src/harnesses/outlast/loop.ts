@@ -19,7 +19,9 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
   const model = ctx.model;
   if (!model) throw new Error('the outlast harness needs a model (ctx.model): run it with --model');
   const { log, signal } = ctx;
-  const state = new ConversationState(ctx.task.instruction, ctx.limits, model.endpoint);
+  // Without a wall-time limit the runner stops the harness at the task's agent timeout: wind down before it.
+  const limits = { ...ctx.limits, wall_time_sec: ctx.limits.wall_time_sec ?? ctx.task.agent_timeout_sec };
+  const state = new ConversationState(ctx.task.instruction, limits, model.endpoint);
   for (const e of log.existing) state.apply(e);
   const responses = new ResponseWaiter();
   let live = true;

@@ -160,10 +160,12 @@ export class ConversationState {
   }
 }
 
-/** What the model sees of a tool result: its output, and for commands the exit status. */
+const NO_EXIT_CODE = new Set(['read_file', 'write_file', 'edit_file', 'list_files', 'submit']);
+
+/** What the model sees of a tool result: its output, and for commands (bash, task tools) the exit status. */
 export function resultText(e: ToolResultEvent): string {
   let s = e.output;
-  if (e.name !== 'bash' && e.exit_code !== null && !e.timed_out) return s;
+  if (NO_EXIT_CODE.has(e.name) && e.exit_code !== null && !e.timed_out) return s;
   if (e.timed_out) s += `${s && !s.endsWith('\n') ? '\n' : ''}[timed out after ${Math.round(e.duration_ms / 1000)}s; the command was killed]`;
   else s += `${s && !s.endsWith('\n') ? '\n' : ''}[exit code ${e.exit_code ?? 'none (killed)'}]`;
   return s;

@@ -4,9 +4,10 @@
 usage: check_kernel.py ENTRY OBJECT SOURCE [SOURCE...] -- CC_FLAGS...
 
 1. The sources, after preprocessing, contain no inline assembly, no `syscall`, and no
-   constructor/destructor/section/alias/ifunc/weak attributes; they include only system headers
-   (<name.h>) and "kernel.h".
-2. The compiled object defines exactly one external symbol, ENTRY (helpers must be `static`), and
+   constructor/destructor/section/alias/ifunc/weak attributes, no #line directives (which could
+   disguise the kernel's own lines as a header's); they include only system headers (<name.h>)
+   and "kernel.h".
+2. The compiled object contains no system-call instructions, defines exactly one external symbol, ENTRY (helpers must be `static`), and
    calls nothing outside an allowlist: memory and math functions, the OpenMP runtime and GCC's
    vector math/CPU-detection helpers. No I/O, no clocks, no environment, no process control: the
    kernel cannot read or patch the timer, write result files or talk to the driver.
@@ -25,6 +26,7 @@ ALLOWED_UNDEFINED = re.compile(
 )
 FORBIDDEN_TOKENS = re.compile(r"\b(asm|__asm|__asm__|syscall)\b")
 FORBIDDEN_ATTR = re.compile(r"\b(__)?(constructor|destructor|section|alias|ifunc|weak|weakref|visibility|used|naked)(__)?\b")
+LINE_DIRECTIVE = re.compile(r"^\s*#\s*(line\b|\d)")
 INCLUDE = re.compile(r"^\s*#\s*include(_next)?\s*(.*)$")
 OK_INCLUDE = re.compile(r'^(<[A-Za-z0-9_][A-Za-z0-9_./]*\.h>|"kernel\.h")\s*(//.*|/\*.*)?$')
 
@@ -42,7 +44,13 @@ def main():
     entry, obj, sources, cflags = args[0], args[1], args[2:cut], args[cut + 1 :]
     for src in sources:
         text = open(src, encoding="utf-8", errors="replace").read()
+        # splice continued lines and blank out comments, as the preprocessor would, keeping line numbers
+        text = re.sub(r"\\\n", "", text)
+        text = re.sub(r"/\*.*?\*/", lambda m: " " + "\n" * m.group(0).count("\n"), text, flags=re.S)
+        text = re.sub(r"//[^\n]*", "", text)
         for n, line in enumerate(text.splitlines(), 1):
+            if LINE_DIRECTIVE.match(line):
+                fail(f"{src}:{n}: #line directives are not allowed in a kernel")
             m = INCLUDE.match(line)
             if m and (m.group(1) or not OK_INCLUDE.match(m.group(2).strip()) or ".." in m.group(2)):
                 fail(f"{src}:{n}: only system headers (<name.h>) and \"kernel.h\" may be included: {line.strip()[:80]}")
@@ -66,6 +74,13 @@ def main():
             bad = FORBIDDEN_ATTR.search(am.group(1))
             if bad:
                 fail(f"{src}: attribute `{bad.group(0)}` is not allowed in a kernel")
+    # whatever the source did, the machine code must not enter the kernel
+    dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", obj], capture_output=True, text=True)
+    if dis.returncode != 0:
+        fail(f"objdump failed on the compiled kernel: {dis.stderr.strip()[:200]}")
+    bad_insn = re.search(r"^\s*[0-9a-f]+:\s+(syscall|sysenter|int\s|int3|vmcall|rdpid)\b.*$", dis.stdout, re.M)
+    if bad_insn:
+        fail(f"the compiled kernel contains a `{bad_insn.group(1).strip()}` instruction (no system calls)")
     nm = subprocess.run(["nm", "-P", obj], capture_output=True, text=True)
     if nm.returncode != 0:
         fail(f"nm failed on the compiled kernel: {nm.stderr.strip()[:200]}")

@@ -86,7 +86,9 @@ static void write_row(const float *x, float *y, long n, float m, float k) {
 void softmax(const SoftmaxArgs *args) {
   const int rows = args->rows;
   const long cols = args->cols;
-#pragma omp parallel for schedule(static) if ((long)rows * cols > 32768)
+  /* small dynamic chunks (~64 KiB of rows): if a core is taken away mid-call, the other takes over */
+  const int chunk = cols >= 16384 ? 1 : (int)(16384 / cols);
+#pragma omp parallel for schedule(dynamic, chunk) if ((long)rows * cols > 65536)
   for (int r = 0; r < rows; r++) {
     const float *x = args->x + (long)r * cols;
     if (cols < 512) {
