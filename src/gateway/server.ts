@@ -582,7 +582,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await agent.close().catch(() => {});
+      await agent.destroy().catch(() => {});
     },
   };
 }

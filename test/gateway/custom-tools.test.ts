@@ -39,6 +39,10 @@ describe.each(['openai-chat', 'anthropic'] as const)('responses client, custom t
     const conv = s.sm.requests[s.sm.requests.length - 1]!.body as any;
     const flat = JSON.stringify(conv);
     expect(flat).toContain('Done!');
-    expect(flat).toContain(JSON.stringify(JSON.stringify({ input: PATCH })).slice(1, 30));
+    // The call went back upstream as a function call / tool_use with the patch as its `input`.
+    const back = upstream === 'anthropic'
+      ? conv.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])).find((b: any) => b.type === 'tool_use').input
+      : JSON.parse(conv.messages.find((m: any) => m.tool_calls).tool_calls[0].function.arguments);
+    expect(back).toEqual({ input: PATCH });
   });
 });

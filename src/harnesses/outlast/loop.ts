@@ -10,7 +10,7 @@ import { compactedEvent, planCompaction, summaryRequest, toolsTokens } from './c
 import type { OutlastSettings } from './settings.js';
 import { ConversationState } from './state.js';
 import { runTool, toolDefinitions } from './tools.js';
-import { ResponseWaiter, abortError, finalNote } from './support.js';
+import { ResponseWaiter, abortError, deadline, finalNote } from './support.js';
 import { WireBuilder } from './wire.js';
 
 export type LoopResult = HarnessResult & { cache_hit_ratio: number | null };
@@ -49,19 +49,20 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
   /** One model call, retried when the stream broke after the gateway's own retries; bounded by the wall time left. */
   const ask = async (messages: IRMessage[]): Promise<Reply> => {
     for (let attempt = 0; ; attempt++) {
-      const left = state.budget.timeLeftMs(Date.now(), false);
-      const sig = left === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, left))]);
+      const call = deadline(signal, state.budget.timeLeftMs(Date.now(), false));
       try {
         const body = wire.body(model.endpoint.name, { tools, max_tokens: settings.max_tokens, temperature: settings.temperature }, messages);
-        const reply = await callModel(model, body, sig);
+        const reply = await callModel(model, body, call.signal);
         if (reply.call_id) await responses.wait(reply.call_id, 2000); // usage is in the log before the reply is
         return reply;
       } catch (e) {
         if (signal.aborted) throw abortError(signal);
-        if (sig !== signal && sig.aborted) throw new ModelCallError('budget', state.budget.exhausted(Date.now()) ?? 'time limit reached during a model call');
+        if (call.expired()) throw new ModelCallError('budget', state.budget.exhausted(Date.now()) ?? 'time limit reached during a model call');
         if (!(e instanceof ModelCallError) || e.kind !== 'infra' || attempt >= settings.model_retries) throw e;
         log.append({ type: 'note', level: 'warning', message: `model call failed (${e.message}); trying again (${attempt + 1} of ${settings.model_retries})` });
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      } finally {
+        call.done();
       }
     }
   };

@@ -59,3 +59,29 @@ export function finalNote(r: { outcome: Outcome; reason: string; tool_calls: num
 export function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
+
+/**
+ * A signal that aborts with `parent` or after `ms` (none when undefined), and a `done` that releases
+ * both. (Not AbortSignal.any + AbortSignal.timeout: those keep a timer and a listener alive per call
+ * until the timeout fires, which in a long rollout is a leak.)
+ */
+export function deadline(parent: AbortSignal, ms: number | undefined): { signal: AbortSignal; expired: () => boolean; done: () => void } {
+  if (ms === undefined) return { signal: parent, expired: () => false, done: () => {} };
+  const ac = new AbortController();
+  let expired = false;
+  const onAbort = (): void => ac.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => {
+    expired = true;
+    ac.abort(new Error('time limit reached'));
+  }, Math.max(1, ms));
+  timer.unref?.();
+  return {
+    signal: ac.signal,
+    expired: () => expired,
+    done: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
+}
