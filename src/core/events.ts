@@ -75,6 +75,9 @@ export interface AssistantEvent extends EventBase {
   text: string;
   reasoning?: string;
   tool_calls: ToolCallRef[];
+  /** Reasoning blocks exactly as the model returned them, when they carry signatures (or are
+   *  redacted) and must go back to the model verbatim (Anthropic thinking). */
+  reasoning_blocks?: ({ text: string; signature?: string } | { redacted: string })[];
 }
 
 export interface ToolCallEvent extends EventBase {
@@ -114,6 +117,10 @@ export interface ContextCompactedEvent extends EventBase {
   tokens_before: number;
   tokens_after: number;
   turns_summarized: number;
+  /** The model's summary of the older turns, which replaces them. */
+  summary: string;
+  /** Events from this seq on are kept verbatim. */
+  keep_from_seq: number;
 }
 
 export interface MonitorFlagEvent extends EventBase {

@@ -3,8 +3,10 @@ import { UserError } from '../core/errors.js';
 import type { Harness } from './harness.js';
 import { NopHarness } from './nop.js';
 import { OracleHarness } from './oracle.js';
+import { OutlastHarness } from './outlast/index.js';
 
 const FACTORIES: Record<string, () => Harness> = {
+  outlast: () => new OutlastHarness(),
   oracle: () => new OracleHarness(),
   nop: () => new NopHarness(),
 };

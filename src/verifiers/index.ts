@@ -2,12 +2,14 @@
 import { UserError } from '../core/errors.js';
 import type { CommandVerifierConfig, VerifierConfig } from '../core/types.js';
 import { CommandVerifier } from './command.js';
+import { SpeedupVerifier } from './speedup.js';
 import type { Verifier } from './verifier.js';
 
 type Factory = (config: VerifierConfig) => Verifier;
 
 const FACTORIES: Record<string, Factory> = {
   command: (c) => new CommandVerifier(c as CommandVerifierConfig),
+  speedup: (c) => new SpeedupVerifier(c),
 };
 
 /** Names of the verifier kinds this build can run. */

@@ -18,6 +18,7 @@
 // sandbox's provenance records that run as unsandboxed.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Score, VerifierConfig } from '../core/types.js';
@@ -265,7 +266,10 @@ export class SpeedupVerifier implements Verifier {
       truncated_bytes: res.truncated_bytes,
       timed_out: res.timed_out,
     };
-    const base = { seed, seconds: res.duration_ms / 1000, sources: c.sources };
+    const cpus = os.cpus();
+    // timings only mean something together with the machine that produced them
+    const host = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, load_avg_1m: Number(os.loadavg()[0]!.toFixed(2)) };
+    const base = { seed, seconds: res.duration_ms / 1000, sources: c.sources, host };
     if (res.timed_out) return { score: score(0, false, { ...base, correct: false, reason: `grading timed out after ${c.timeout_sec}s` }), run };
     if (res.aborted) return { score: score(0, false, { ...base, correct: false, reason: 'grading was aborted' }), run };
 

@@ -83,4 +83,20 @@ describe('compaction', () => {
     expect(r.result.outcome).toBe('completed');
     expect(ofType(r.events, 'context.compacted')).toHaveLength(0);
   });
+
+  it('a request refused as too long (the gateway body limit here) forces a compaction, and the run goes on', async () => {
+    const env = await startEnv({ script: makeStepPolicy({ steps: 60, bashEvery: 0 }), gateway: { max_body_bytes: 16_000 } });
+    const r = await runDirect(env, await stepTask({ steps: 60 }), { settings: { keep_recent_turns: 4 } });
+    await env.close();
+    expect(r.result).toMatchObject({ outcome: 'completed', tool_calls: 61 });
+    const notes = ofType(r.events, 'note').filter((n) => /refused as too long/.test(n.message));
+    const compactions = ofType(r.events, 'context.compacted');
+    expect(notes.length).toBeGreaterThan(0);
+    expect(compactions).toHaveLength(notes.length);
+    for (const c of compactions) expect(c.turns_summarized).toBeGreaterThan(0);
+    // the gateway refused them before forwarding (no model call recorded), and every step was still written once
+    expect(ofType(r.events, 'model.response').filter((e) => e.status !== 200)).toHaveLength(0);
+    const paths = ofType(r.events, 'tool.call').filter((c) => c.name === 'write_file').map((c) => (c.arguments as { path: string }).path);
+    expect(new Set(paths).size).toBe(60);
+  });
 });

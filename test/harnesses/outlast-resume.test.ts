@@ -30,9 +30,9 @@ function crashAt(type: TrajectoryEvent['type'], n: number, abort?: AbortControll
   };
 }
 
-/** The conversation of a request with the ids (which count the scripted server's turns) taken out. */
+/** The conversation of a request (the step policy fixes tool-call ids, so they are compared too). */
 function normalized(messages: NormalizedMessage[]): unknown {
-  return messages.map((m) => ({ ...m, tool_call_id: undefined, tool_calls: m.tool_calls?.map((c) => ({ ...c, id: undefined })) }));
+  return messages;
 }
 
 function summary(events: TrajectoryEvent[]) {
@@ -131,6 +131,8 @@ describe('resume after a simulated crash', () => {
     const r = await runDirect(env, task, { settings: SETTINGS, file, workspace });
     expect(r.result).toMatchObject({ outcome: 'completed', tool_calls: STEPS + 1 });
     expect(env.sm.turnsServed).toBe(served);
+    // nothing is appended twice: the closing note is already there
+    expect(ofType(r.events, 'note').filter((n) => n.message.startsWith('outlast harness: '))).toHaveLength(1);
     await env.close();
   });
 });
@@ -152,11 +154,17 @@ describe('limits continue across a resume', () => {
     const limits = { turns: 10 };
     await expect(runDirect(env, task, { limits, file, workspace, onEvent: crashAt('tool.result', 6) })).rejects.toThrow(Crash);
     const r = await runDirect(env, task, { limits, file, workspace });
-    await env.close();
     expect(r.result).toMatchObject({ outcome: 'budget_exhausted', turns: 10, tool_calls: 10 });
     expect(r.result.reason).toMatch(/turn limit reached \(10 of 10/);
     // the first request after the resume already told the agent 4 turns were left
     const firstAfter = seen[6]!;
-    expect(firstAfter.at(-1)!.text).toMatch(/\[left: turns 4\/10\]$/);
+    expect(firstAfter.at(-1)!.text).toMatch(/ turns 4\/10\]$/);
+    // resumed once more: ends at once, without repeating its closing notes
+    const again = await runDirect(env, task, { limits, file, workspace });
+    expect(again.result).toMatchObject({ outcome: 'budget_exhausted', turns: 10, tool_calls: 10 });
+    const notes = ofType(again.events, 'note').map((n) => n.message);
+    expect(notes.filter((m) => m.startsWith('budget exhausted:'))).toHaveLength(1);
+    expect(notes.filter((m) => m.startsWith('outlast harness: '))).toHaveLength(1);
+    await env.close();
   });
 });

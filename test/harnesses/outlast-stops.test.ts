@@ -114,3 +114,24 @@ describe('limits end the rollout as budget_exhausted, and the runner still grade
     expect(ofType(r.events, 'note').some((n) => /gateway refused/.test(n.message))).toBe(true);
   });
 });
+
+describe('model calls that break', () => {
+  const cut = (k: number): ScriptedTurn => ({ ...write(k), fault: { kind: 'cut', after_chunks: 2 } });
+
+  it('a stream cut after the first byte is tried again', async () => {
+    const env = await startEnv({ script: [cut(0), write(0), submit] });
+    const r = await runDirect(env, await stepTask());
+    await env.close();
+    expect(r.result).toMatchObject({ outcome: 'completed', turns: 2, tool_calls: 2 });
+    expect(ofType(r.events, 'note').some((n) => /model call failed .*trying again \(1 of 2\)/.test(n.message))).toBe(true);
+  });
+
+  it('ends as infra_error when the retries are spent', async () => {
+    const env = await startEnv({ script: [cut(0), cut(0), cut(0), write(0), submit] });
+    const r = await runDirect(env, await stepTask());
+    await env.close();
+    expect(r.result.outcome).toBe('infra_error');
+    expect(r.result.reason).toMatch(/stream/);
+    expect(env.sm.turnsServed).toBe(3);
+  });
+});

@@ -47,3 +47,16 @@ export function writeTree(root: string, files: Record<string, string>): string {
   }
   return root;
 }
+
+/** Like `cli`, without blocking this process's event loop (needed when this process serves HTTP the CLI calls). */
+export async function cliAsync(args: string[], opts: { home: string; cwd?: string; timeoutMs?: number }): Promise<CliResult> {
+  const child = cliSpawn(args, opts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}

@@ -167,6 +167,21 @@ describe('speedup verifier on extend attention (smoke workloads)', () => {
     expect(o.score.passed).toBe(o.score.value >= 1.1);
   });
 
+  it('also grades without bwrap (--sandbox none: host paths instead of mounts)', { timeout: 60_000 }, async () => {
+    const t = tasks.get('extend-attention')!;
+    const ws = tmpdir('outlast-speedup-ws-');
+    const scratch = tmpdir('outlast-speedup-scratch-');
+    fs.cpSync(t.workspace_dir!, ws, { recursive: true });
+    fs.copyFileSync(path.join(FIX, 'half_heads.c'), path.join(ws, 'kernel.c'));
+    const v = new SpeedupVerifier({ ...t.verifier, ...SMOKE });
+    const o = await v.verify({ task: t, workspace: ws, tests: t.tests_dir, scratch, sandbox: await createSandbox('none'), seed: 7 });
+    expect(o.score.grader.settings.sandbox).toBe('none');
+    expect(o.score.value).toBe(0);
+    expect(reason(o)).toMatch(/relative error/);
+    fs.rmSync(ws, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
   it('a missing kernel source or a build error scores 0 with the reason', { timeout: 60_000 }, async () => {
     const ws = tmpdir();
     const broken = path.join(ws, 'broken.c');

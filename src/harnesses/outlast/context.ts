@@ -30,32 +30,53 @@ export interface CompactionPlan {
   keep_from_seq: number;
   /** Replies (turns) whose messages get summarised. */
   turns_summarized: number;
+  /** Forced by a request refused as too long. */
+  overflow: boolean;
 }
 
 /**
  * Whether the next request (messages + tools + room for the reply) would pass `threshold` of the
  * window, and if so what to keep: the most recent `keepTurns` turns (fewer when those alone are too
- * big), cut at a turn boundary so no tool result is separated from its call. Null when nothing can
- * be summarised.
+ * big), cut at a turn boundary so no tool result is separated from its call. With `overflow` (the last
+ * request was refused as too long) it compacts whatever the estimate says, keeping half as many turns.
+ * Null when nothing can be summarised.
  */
-export function planCompaction(state: ConversationState, toolTokens: number, replyTokens: number, window: number, threshold: number, keepTurns: number): CompactionPlan | null {
-  const limit = window * threshold;
-  if (state.tokens() + toolTokens + replyTokens <= limit) return null;
+export function planCompaction(state: ConversationState, toolTokens: number, replyTokens: number, window: number | undefined, threshold: number, keepTurns: number, overflow = false): CompactionPlan | null {
+  const limit = overflow ? 0 : (window ?? Infinity) * threshold;
+  if (!overflow && state.tokens() + toolTokens + replyTokens <= limit) return null;
   // Turn starts: messages from an assistant event begin a turn.
   const starts: number[] = [];
   for (let i = 0; i < state.msgs.length; i++) if (state.msgs[i]!.ir.role === 'assistant') starts.push(i);
   if (starts.length < 2) return null;
-  let keep = Math.min(keepTurns, starts.length - 1);
+  let keep = Math.min(overflow ? Math.max(1, Math.floor(keepTurns / 2)) : keepTurns, starts.length - 1);
   const headTokens = state.head.reduce((n, m) => n + m.tokens, 0);
   const tailTokens = (k: number) => state.msgs.slice(starts[starts.length - k]!).reduce((n, m) => n + m.tokens, 0);
   // Leave room for the summary itself (about a tenth of the budget); keep fewer turns if they do not fit.
-  while (keep > 1 && headTokens + tailTokens(keep) + toolTokens + replyTokens > limit * 0.9) keep--;
+  while (!overflow && keep > 1 && headTokens + tailTokens(keep) + toolTokens + replyTokens > limit * 0.9) keep--;
   const firstKept = starts[starts.length - keep]!;
-  return { keep_from_seq: state.msgs[firstKept]!.seq, turns_summarized: starts.length - keep };
+  return { keep_from_seq: state.msgs[firstKept]!.seq, turns_summarized: starts.length - keep, overflow };
+}
+
+/**
+ * The summary request: the whole conversation then the summary prompt (its prefix is the cached
+ * prefix of the last request). After an overflow, only what is being summarised, so that it fits.
+ */
+export function summaryMessages(state: ConversationState, plan: CompactionPlan): IRMessage[] {
+  if (!plan.overflow) return [...state.messages(), summaryRequest()];
+  const out = state.head.map((m) => m.ir);
+  if (state.summary) out.push(state.summary.ir);
+  for (const m of state.msgs) if (m.seq < plan.keep_from_seq) out.push(m.ir);
+  out.push(summaryRequest());
+  return out;
+}
+
+/** Whether a refused request was refused for its length (then compacting may help). */
+export function isOverflow(status: number | null, message: string): boolean {
+  return status === 413 || /context (length|window)|too long|too many tokens|maximum context|exceeds? the (context|maximum)/i.test(message);
 }
 
 /** The request's last message when asking for a summary. */
-export function summaryRequest(): IRMessage {
+function summaryRequest(): IRMessage {
   return { role: 'user', content: [{ type: 'text', text: SUMMARY_PROMPT }] };
 }
 

@@ -6,11 +6,11 @@ import type { Outcome } from '../../core/types.js';
 import type { IRMessage } from '../../gateway/ir.js';
 import type { HarnessContext, HarnessResult } from '../harness.js';
 import { ModelCallError, type Reply, assistantEvent, callModel } from './client.js';
-import { compactedEvent, planCompaction, summaryRequest, toolsTokens } from './context.js';
+import { compactedEvent, isOverflow, planCompaction, summaryMessages, toolsTokens } from './context.js';
 import type { OutlastSettings } from './settings.js';
 import { ConversationState } from './state.js';
 import { runTool, toolDefinitions } from './tools.js';
-import { ResponseWaiter, abortError, deadline, finalNote } from './support.js';
+import { FINAL_NOTE, ResponseWaiter, abortError, deadline, finalNote } from './support.js';
 import { WireBuilder } from './wire.js';
 
 export type LoopResult = HarnessResult & { cache_hit_ratio: number | null };
@@ -38,12 +38,12 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
 
   const end = (outcome: Outcome, reason: string): LoopResult => {
     const r = { outcome, reason, tool_calls: state.toolCalls, turns: state.turns, cache_hit_ratio: state.budget.cacheHitRatio() };
-    log.append(finalNote(r, state));
+    if (!state.noted(FINAL_NOTE)) log.append(finalNote(r, state));
     live = false;
     return r;
   };
   const windDown = (why: string): LoopResult => {
-    log.append({ type: 'note', level: 'info', message: `budget exhausted: ${why}. Time is up: no further turns; the workspace is graded as it is.` });
+    if (!state.noted('budget exhausted:')) log.append({ type: 'note', level: 'info', message: `budget exhausted: ${why}. Time is up: no further turns; the workspace is graded as it is.` });
     return end('budget_exhausted', why);
   };
   /** One model call, retried when the stream broke after the gateway's own retries; bounded by the wall time left. */
@@ -67,6 +67,8 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
     }
   };
 
+  let overflow = false; // the last request was refused as too long: compact before the next one
+  let retriedOverflow = false;
   try {
     for (;;) {
       // Run the latest turn's tool calls (after a resume: those the crash left without a result).
@@ -83,16 +85,24 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
       const over = state.budget.exhausted(Date.now());
       if (over) return windDown(over);
 
-      // Compact when the next request would pass the threshold of the context window.
-      const plan = window ? planCompaction(state, toolTok, settings.max_tokens, window, settings.compact_threshold, settings.keep_recent_turns) : null;
+      // Compact when the next request would pass the threshold of the context window (or was refused as too long).
+      const plan = window || overflow ? planCompaction(state, toolTok, settings.max_tokens, window, settings.compact_threshold, settings.keep_recent_turns, overflow) : null;
+      overflow = false;
       if (plan) {
-        const r = await ask([...state.messages(), summaryRequest()]);
+        const r = await ask(summaryMessages(state, plan));
         log.append(compactedEvent(state, plan, r.text, toolTok));
         continue;
       }
 
-      const reply = await ask(state.messages());
-      log.append(assistantEvent(reply));
+      try {
+        log.append(assistantEvent(await ask(state.messages())));
+      } catch (e) {
+        if (!(e instanceof ModelCallError && e.kind === 'request' && isOverflow(e.status, e.message)) || retriedOverflow) throw e;
+        log.append({ type: 'note', level: 'warning', message: `the request was refused as too long (${e.message}); compacting the context` });
+        overflow = retriedOverflow = true;
+        continue;
+      }
+      retriedOverflow = false;
     }
   } catch (e) {
     if (e instanceof ModelCallError && e.kind === 'budget') return windDown(e.message);

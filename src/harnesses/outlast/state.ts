@@ -55,6 +55,8 @@ export class ConversationState {
   /** Tool calls made (a repeated in-flight call counts once). */
   toolCalls = 0;
   compactions = 0;
+  /** Notes logged since the last reply or tool event (so a resume does not repeat the closing notes). */
+  private notes: string[] = [];
   private open: OpenTurn | null = null;
   private readonly keepReasoning: boolean;
 
@@ -94,8 +96,15 @@ export class ConversationState {
     return o.calls.filter((c) => !o.done.has(c.id)).map((call) => ({ call, repeat: o.started.has(call.id) }));
   }
 
+  /** Whether a note starting with `prefix` was logged since the last reply or tool event. */
+  noted(prefix: string): boolean {
+    return this.notes.some((m) => m.startsWith(prefix));
+  }
+
   apply(e: TrajectoryEvent): void {
     this.budget.observe(e);
+    if (e.type === 'note') this.notes.push(e.message);
+    else if (e.type === 'assistant' || e.type === 'tool.call' || e.type === 'tool.result' || e.type === 'context.compacted') this.notes = [];
     switch (e.type) {
       case 'assistant':
         this.onAssistant(e as AssistantEvent & OutlastAssistantFields);

@@ -44,6 +44,8 @@ export class ResponseWaiter {
   }
 }
 
+export const FINAL_NOTE = 'outlast harness: ';
+
 /** The harness's last event: how it ended, with the prompt-cache hit ratio of the rollout. */
 export function finalNote(r: { outcome: Outcome; reason: string; tool_calls: number; turns: number; cache_hit_ratio: number | null }, state: ConversationState): NewEvent {
   const b = state.budget;
@@ -51,7 +53,7 @@ export function finalNote(r: { outcome: Outcome; reason: string; tool_calls: num
   return {
     type: 'note',
     level: 'info',
-    message: `outlast harness: ${r.outcome} (${r.reason}); ${r.turns} turns, ${r.tool_calls} tool calls, ${state.compactions} compactions, ${b.modelCalls} model calls; prompt cache hit ratio ${ratio} (${fmtCount(b.cachedTokens)} of ${fmtCount(b.inputTokens)} input tokens)`,
+    message: `${FINAL_NOTE}${r.outcome} (${r.reason}); ${r.turns} turns, ${r.tool_calls} tool calls, ${state.compactions} compactions, ${b.modelCalls} model calls; prompt cache hit ratio ${ratio} (${fmtCount(b.cachedTokens)} of ${fmtCount(b.inputTokens)} input tokens)`,
   };
 }
 
