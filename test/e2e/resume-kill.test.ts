@@ -49,10 +49,21 @@ interface Outcome {
   events: TrajectoryEvent[];
 }
 
-function outcomeOf(home: string): Outcome {
+function rolloutDir(home: string): string {
   const expDir = path.join(home, 'experiments', fs.readdirSync(path.join(home, 'experiments'))[0]!, 'rollouts');
-  const [rollout] = fs.readdirSync(expDir);
-  const dir = path.join(expDir, rollout!);
+  return path.join(expDir, fs.readdirSync(expDir)[0]!);
+}
+
+/** The rollout's log, or null when the runner was killed before the rollout started. */
+function logOf(home: string): string | null {
+  const expDir = path.join(home, 'experiments', fs.readdirSync(path.join(home, 'experiments'))[0]!, 'rollouts');
+  if (!fs.existsSync(expDir) || fs.readdirSync(expDir).length === 0) return null;
+  const f = path.join(rolloutDir(home), 'trajectory.jsonl');
+  return fs.existsSync(f) ? f : null;
+}
+
+function outcomeOf(home: string): Outcome {
+  const dir = rolloutDir(home);
   const { events, bad, torn } = readTrajectory(path.join(dir, 'trajectory.jsonl'));
   expect(bad).toEqual([]);
   expect(torn).toBeNull();
@@ -73,7 +84,7 @@ describe('SIGKILL at a random moment, then resume', () => {
   let baselineMs = 0;
 
   beforeAll(async () => {
-    model = await startScriptedModel({ script: makeStepPolicy({ steps: STEPS, bashEvery: 3 }), ttft_ms: 15 });
+    model = await startScriptedModel({ script: makeStepPolicy({ steps: STEPS, bashEvery: 3 }), ttft_ms: 40 });
     const root = tmpdir();
     models = path.join(root, 'models.toml');
     fs.writeFileSync(models, `[[models]]\nname = "stepper"\nprotocol = "openai-chat"\nbase_url = "${model.url}/v1"\ncontext_window = 100000\n`);
@@ -106,15 +117,19 @@ describe('SIGKILL at a random moment, then resume', () => {
   it(`${RUNS} runs killed at random moments end the same after resume`, { timeout: 300_000 }, async () => {
     const rand = rng(20261125);
     const kills: number[] = [];
+    let interrupted = 0;
     for (let i = 0; i < RUNS; i++) {
       const home = tmpdir();
       const child = cliSpawn(['run', task, '--harness', 'outlast', '--model', 'stepper', '--models', models], { home });
-      const at = Math.round(150 + rand() * baselineMs);
+      const exited = new Promise((r) => child.once('exit', r));
+      const at = Math.round(100 + rand() * baselineMs * 0.9);
       kills.push(at);
       await new Promise((r) => setTimeout(r, at));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       if (fs.existsSync(path.join(home, 'experiments'))) {
+        const log = logOf(home);
+        if (!log || !fs.readFileSync(log, 'utf8').includes('"rollout.finished"')) interrupted++;
         const res = await cliAsync(['resume'], { home });
         expect(res.stderr, `run ${i} (killed at ${at} ms)`).not.toMatch(/internal error/);
         expect(res.code, `run ${i} (killed at ${at} ms): ${res.stdout}${res.stderr}`).toBe(0);
@@ -132,7 +147,8 @@ describe('SIGKILL at a random moment, then resume', () => {
       // Sequence numbers are contiguous: nothing lost, nothing written twice.
       expect(got.events.map((e) => e.seq), label).toEqual(got.events.map((_, j) => j));
     }
-    // The kills landed at different moments of the run.
+    // Most kills landed inside the rollout, at different moments of it.
+    expect(interrupted, `kills at ${kills.join(', ')} ms; uninterrupted run ${baselineMs} ms`).toBeGreaterThanOrEqual(RUNS / 2);
     expect(new Set(kills.map((k) => Math.floor((k / baselineMs) * 4))).size).toBeGreaterThan(1);
   });
 });

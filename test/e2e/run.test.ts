@@ -104,6 +104,7 @@ describe('outlast run', () => {
     const home = tmpdir();
     const task = answerTask(tmpdir(), '#!/bin/bash\nfor i in 1 2 3 4 5; do echo step $i; sleep 0.2; done\necho 42 > answer.txt\n');
     const child = cliSpawn(['run', task, '--repeats', '6', '--concurrency', '2'], { home });
+    const exited = new Promise((r) => child.once('exit', r));
     // Wait until some rollouts have started, then kill the runner without warning.
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -114,7 +115,7 @@ describe('outlast run', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
 
     // Expected rows, read straight from the logs.
     const expected = new Map<string, { events: number; finished: boolean }>();
