@@ -15,7 +15,7 @@ import { CallMeter } from './meter.js';
 import { type ErrorKind, GatewayError, type IRRequest, type IRStreamEvent, genId, isObj, kindForStatus, upstreamErrorMessage } from './ir.js';
 import { CODECS, type Codec } from './protocols/index.js';
 import { type Budget, RolloutState, type Spent, mintToken } from './rollouts.js';
-import { UpstreamFailure, createAgent, postUpstream } from './upstream.js';
+import { UpstreamAborted, UpstreamFailure, createAgent, postUpstream } from './upstream.js';
 
 export interface GatewayOptions {
   models: ModelsConfig;
@@ -317,7 +317,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       try {
         up = await pending;
       } catch (e) {
-        if (clientGone) return record(499, 0, 0, { message: 'client closed the connection', infra: false });
+        if (clientGone) {
+          const spent = e instanceof UpstreamAborted ? e : { retries: 0, retry_wait_ms: 0 };
+          return record(499, spent.retries, spent.retry_wait_ms, { message: 'client closed the connection', infra: false });
+        }
         if (e instanceof UpstreamFailure) {
           record(e.timeout ? 504 : 502, e.retries, e.retry_wait_ms, { message: e.message, infra: true });
           return sendError(res, client, e.timeout ? 504 : 502, e.timeout ? 'timeout' : 'upstream', `outlast gateway: ${e.message}`);

@@ -33,6 +33,16 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** The call was aborted (the client went away); carries what was already spent on retries. */
+export class UpstreamAborted extends Error {
+  constructor(
+    readonly retries: number,
+    readonly retry_wait_ms: number,
+  ) {
+    super('aborted');
+  }
+}
+
 export function createAgent(policy: Pick<RetryPolicy, 'connect_timeout_ms'>): Agent {
   return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connect: { timeout: policy.connect_timeout_ms } });
 }
@@ -87,7 +97,7 @@ function describe(err: unknown): { message: string; timeout: boolean } {
 /**
  * POST `body` to `url`, retrying per `policy`. Resolves with the first 2xx response (body still
  * streaming), or the last non-2xx response (body read); rejects with UpstreamFailure when no
- * response came at all, or with the abort reason when `signal` fires.
+ * response came at all, or with UpstreamAborted (retries and waiting so far) when `signal` fires.
  */
 export async function postUpstream(
   agent: Agent,
@@ -122,13 +132,17 @@ export async function postUpstream(
       const ra = res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers) : null;
       wait = ra !== null ? Math.min(ra, policy.max_retry_after_ms) : backoffMs(attempt, policy);
     } catch (err) {
-      if (signal?.aborted) throw signal.reason ?? err;
+      if (signal?.aborted) throw new UpstreamAborted(retries, waited);
       const d = describe(err);
       if (attempt >= policy.max_retries) throw new UpstreamFailure(`${d.message} after ${retries} retr${retries === 1 ? 'y' : 'ies'}`, retries, waited, d.timeout);
       wait = backoffMs(attempt, policy);
     }
     const t = performance.now();
-    await sleep(wait, signal);
+    try {
+      await sleep(wait, signal);
+    } catch {
+      throw new UpstreamAborted(retries, waited + (performance.now() - t));
+    }
     waited += performance.now() - t;
     retries++;
   }

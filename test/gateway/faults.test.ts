@@ -209,6 +209,19 @@ describe('upstream faults', () => {
     expect(last().duration_ms).toBeLessThan(2000);
   });
 
+  it('client going away while the gateway waits to retry: the wait already spent is recorded', async () => {
+    const n = s.responses().length;
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 120);
+    // 429 with Retry-After 0.2 s: the client leaves during the gateway's first wait.
+    await openai(s.gw.url, s.token)
+      .chat.completions.create({ model: modelName('openai-chat'), messages: [{ role: 'user', content: 'fault:rate_limit' }] }, { signal: ac.signal, maxRetries: 0 })
+      .catch(() => undefined);
+    await settle(n + 1);
+    expect(last()).toMatchObject({ status: 499, error: { infra: false } });
+    expect(last().retry_wait_ms).toBeGreaterThan(50);
+  });
+
   it('the other rollout kept succeeding throughout, and its calls were attributed to it', async () => {
     expect(backgroundErrors).toEqual([]);
     expect(backgroundOk).toBeGreaterThan(3);
