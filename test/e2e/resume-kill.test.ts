@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrajectoryEvent } from '../../src/core/events.js';
 import { startScriptedModel, type ScriptedModel } from '../../src/models/scripted/index.js';
+import { rng } from '../../src/report/stats.js';
 import { readTrajectory } from '../../src/store/trajectory.js';
 // @ts-expect-error: plain JS fixture shared with the harness tests
 import { makeStepPolicy } from '../harnesses/fixtures/step-policy.mjs';
@@ -14,18 +15,6 @@ import { cliAsync, cliSpawn, tmpdir, writeTree } from '../helpers/cli.js';
 
 const STEPS = 12;
 const RUNS = 20;
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function files(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
