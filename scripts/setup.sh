@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what outlast needs on a Debian machine, then its npm dependencies.
-#   system: bubblewrap (the sandbox), python3, gcc and make (used by the built-in tasks)
-#   npm:    `npm ci` (which also builds outlast through the `prepare` script)
-# Set OUTLAST_SETUP_BROWSER=1 to also install Debian's chromium (needed by the web viewer's tests).
+#   system: bubblewrap (the sandbox), python3, gcc and make (used by the built-in tasks), and
+#           chromium (drives the web viewer's tests; skip it with OUTLAST_SETUP_BROWSER=0)
+#   npm:    `npm ci` (which also builds outlast and its web viewer through the `prepare` script)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,7 @@ command -v bwrap >/dev/null 2>&1 || want+=(bubblewrap)
 command -v python3 >/dev/null 2>&1 || want+=(python3)
 command -v gcc >/dev/null 2>&1 || want+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || want+=(make)
-if [ "${OUTLAST_SETUP_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then want+=(chromium); fi
+if [ "${OUTLAST_SETUP_BROWSER:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then want+=(chromium); fi
 
 if [ ${#want[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
