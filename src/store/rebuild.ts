@@ -46,28 +46,32 @@ export async function rebuild(layout: Layout, store: Store, onProgress?: (p: Reb
   const plans = scan(layout, report);
   const total = plans.reduce((n, p) => n + p.rollouts.length, 0);
 
-  await store.clear();
-  for (const { record, rollouts } of plans) {
-    await store.putExperiment(record);
-    report.experiments++;
-    for (const rolloutId of rollouts) {
-      const file = layout.trajectory(record.id, rolloutId);
-      let read;
-      try {
-        read = readTrajectory(file);
-      } catch (e) {
-        report.skipped.push({ file, reason: (e as Error).message });
-        continue;
+  const derive = async (): Promise<void> => {
+    await store.clear();
+    for (const { record, rollouts } of plans) {
+      await store.putExperiment(record);
+      report.experiments++;
+      for (const rolloutId of rollouts) {
+        const file = layout.trajectory(record.id, rolloutId);
+        let read;
+        try {
+          read = readTrajectory(file);
+        } catch (e) {
+          report.skipped.push({ file, reason: (e as Error).message });
+          continue;
+        }
+        if (store.applyEvents) await store.applyEvents(record.id, rolloutId, file, read.events, read.positions);
+        else for (let i = 0; i < read.events.length; i++) await store.applyEvent(record.id, rolloutId, file, read.events[i]!, read.positions[i]!);
+        if (read.torn) report.torn.push({ file, ...read.torn });
+        for (const b of read.bad) report.bad.push({ file, ...b });
+        report.rollouts++;
+        report.events += read.events.length;
+        onProgress?.({ experiment: record.id, rollout: rolloutId, done: report.rollouts, total, events: report.events });
       }
-      if (store.applyEvents) await store.applyEvents(record.id, rolloutId, file, read.events, read.positions);
-      else for (let i = 0; i < read.events.length; i++) await store.applyEvent(record.id, rolloutId, file, read.events[i]!, read.positions[i]!);
-      if (read.torn) report.torn.push({ file, ...read.torn });
-      for (const b of read.bad) report.bad.push({ file, ...b });
-      report.rollouts++;
-      report.events += read.events.length;
-      onProgress?.({ experiment: record.id, rollout: rolloutId, done: report.rollouts, total, events: report.events });
     }
-  }
+  };
+  if (store.atomically) await store.atomically(derive);
+  else await derive();
   report.ms = Math.round(performance.now() - started);
   return report;
 }

@@ -301,6 +301,20 @@ export class SqliteStore implements Store {
     }));
   }
 
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    // better-sqlite3 is synchronous: nothing else touches this connection while fn's awaits only
+    // wait on this store, and nested transactions inside become savepoints.
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const r = await fn();
+      this.db.exec('COMMIT');
+      return r;
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
   async clear(): Promise<void> {
     this.db.transaction(() => {
       for (const table of ['events', 'scores', 'rollouts', 'experiments']) this.db.prepare(`DELETE FROM ${table}`).run();

@@ -104,6 +104,9 @@ export interface Store {
   getScores(experimentId: string): Promise<ScoreRow[]>;
   /** Page through a rollout's event index by sequence number. */
   listEvents(experimentId: string, rolloutId: string, opts?: { fromSeq?: number; limit?: number; type?: string }): Promise<EventIndexRow[]>;
+  /** Run `fn` so that other readers see either none or all of its writes (rebuild uses it, so a
+   *  viewer never sees a half-rebuilt database and a crash mid-rebuild leaves the old one). */
+  atomically?<T>(fn: () => Promise<T>): Promise<T>;
   /** Remove every row (used by rebuild before re-deriving). */
   clear(): Promise<void>;
   close(): Promise<void>;

@@ -119,6 +119,28 @@ describe('rebuild', () => {
     expect(progress[5]!.events).toBe(events);
   });
 
+  it('is all or nothing: a rebuild that fails half-way leaves the database as it was', async () => {
+    layout = tempHome();
+    const store = await storeAt(layout);
+    await runLive(layout, store);
+    const before = dump(layout.db);
+    // Fail on the third rollout, after the store was cleared and two rollouts were re-derived.
+    let n = 0;
+    const failing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'applyEvents')
+          return async (...args: Parameters<NonNullable<Store['applyEvents']>>) => {
+            if (++n === 3) throw new Error('disk on fire');
+            return target.applyEvents!(...args);
+          };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    await expect(rebuild(layout, failing)).rejects.toThrow('disk on fire');
+    expect(dump(layout.db)).toEqual(before);
+  });
+
   it('re-creates a deleted database file from the logs', async () => {
     layout = tempHome();
     const store = await storeAt(layout);
