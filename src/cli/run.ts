@@ -70,6 +70,19 @@ function positiveNumber(name: string) {
   };
 }
 
+/** Parse `--set key=value` (the value as JSON when it parses, else as a string). */
+export function setting(v: string, prev: Record<string, unknown> | undefined): Record<string, unknown> {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`expected key=value, got "${v}"`);
+  let value: unknown = m[2];
+  try {
+    value = JSON.parse(m[2]!);
+  } catch {
+    /* a plain string */
+  }
+  return { ...(prev ?? {}), [m[1]!]: value };
+}
+
 export interface LimitOptions {
   wallTime?: number;
   workingTime?: number;
@@ -111,11 +124,12 @@ export function register(program: Command): void {
     .option('--max-turns <n>', 'limit: model turns per rollout', positiveInt('--max-turns'))
     .option('--max-tokens <n>', 'limit: tokens (input + output) per rollout', positiveInt('--max-tokens'))
     .option('--max-cost <usd>', 'limit: cost in US dollars per rollout', positiveNumber('--max-cost'))
+    .option('-S, --set <key=value>', 'a setting of the agent harness, repeatable (outlast: idle_rounds, compact_threshold, context_window, keep_recent_turns, command_timeout_sec, output_bytes, temperature, max_tokens, model_retries; see docs/harness.md)', setting)
     .addHelpText(
       'after',
       '\nResults go to the home directory (--home, $OUTLAST_HOME, default ./.outlast): experiment.json,\none trajectory.jsonl per rollout, and the outlast.db index. See them again with `outlast show`.\n\nExit codes: 0 all rollouts finished (whatever their scores), 1 some ended in infra_error or task_error,\n2 bad input, 3 internal error, 130 interrupted (continue with `outlast resume`).',
     )
-    .action(async (paths: string[], opts: LimitOptions & { harness?: string[]; repeats: number; concurrency?: number; sandbox: SandboxMode; model?: string[]; models?: string }) => {
+    .action(async (paths: string[], opts: LimitOptions & { harness?: string[]; repeats: number; concurrency?: number; sandbox: SandboxMode; model?: string[]; models?: string; set?: Record<string, unknown> }) => {
       const sandbox = await createSandbox(opts.sandbox);
       const { tasks, byName } = await loadTasksFromArgs(paths);
       const { endpoints, config } = resolveModels(opts.model, opts.models);
@@ -133,6 +147,7 @@ export function register(program: Command): void {
           models: endpoints,
           modelsConfig: config,
           limits: limitOverrides(opts),
+          harnessSettings: opts.set,
         });
         const { results, interrupted } = await executeExperiment({ layout, store, record, tasks: byName, sandbox, concurrency });
         process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n`);

@@ -5,18 +5,29 @@ import { NopHarness } from './nop.js';
 import { OracleHarness } from './oracle.js';
 import { OutlastHarness } from './outlast/index.js';
 
-const FACTORIES: Record<string, () => Harness> = {
-  outlast: () => new OutlastHarness(),
-  oracle: () => new OracleHarness(),
-  nop: () => new NopHarness(),
+type Settings = Record<string, unknown>;
+
+function noSettings(name: string, make: () => Harness): (s: Settings) => Harness {
+  return (s) => {
+    const keys = Object.keys(s);
+    if (keys.length) throw new UserError(`harness ${name} takes no settings (got ${keys.join(', ')})`);
+    return make();
+  };
+}
+
+const FACTORIES: Record<string, (settings: Settings) => Harness> = {
+  outlast: (s) => new OutlastHarness(s),
+  oracle: noSettings('oracle', () => new OracleHarness()),
+  nop: noSettings('nop', () => new NopHarness()),
 };
 
 export function harnessNames(): string[] {
   return Object.keys(FACTORIES);
 }
 
-export function createHarness(name: string): Harness {
+/** The harness named `name`, configured with `settings` (validated by the harness). */
+export function createHarness(name: string, settings: Settings = {}): Harness {
   const f = FACTORIES[name];
   if (!f) throw new UserError(`unknown harness "${name}" (available: ${harnessNames().join(', ')})`);
-  return f();
+  return f(settings);
 }

@@ -28,6 +28,8 @@ export interface ExperimentPlan {
   modelsConfig?: ModelsConfig;
   /** Limits that override every task's own [limits]. */
   limits?: Limits;
+  /** Settings for agent harnesses (e.g. idle_rounds), applied to each harness that takes them. */
+  harnessSettings?: Record<string, unknown>;
 }
 
 export function defaultConcurrency(): number {
@@ -64,6 +66,16 @@ export async function createExperiment(layout: Layout, store: Store, plan: Exper
   const id = newExperimentId();
   const rollouts: ExperimentRecord['rollouts'] = [];
   const models = plan.models ?? [];
+  // Settings go to the agent harnesses (the ones that talk to a model); validated by each harness.
+  const settings: Record<string, Record<string, unknown>> = {};
+  if (plan.harnessSettings && Object.keys(plan.harnessSettings).length) {
+    const takers = plan.harnesses.filter((h) => createHarness(h).needsModel);
+    if (takers.length === 0) throw new UserError(`--set: none of the harnesses (${plan.harnesses.join(', ')}) takes settings`);
+    for (const h of takers) {
+      createHarness(h, plan.harnessSettings);
+      settings[h] = plan.harnessSettings;
+    }
+  }
   for (const task of plan.tasks)
     for (const harness of plan.harnesses) {
       const needsModel = createHarness(harness).needsModel === true;
@@ -86,6 +98,7 @@ export async function createExperiment(layout: Layout, store: Store, plan: Exper
     sandbox: plan.sandbox,
     rollouts,
     ...(plan.limits && Object.keys(plan.limits).length ? { limits: plan.limits } : {}),
+    ...(Object.keys(settings).length ? { harness_settings: settings } : {}),
     ...(usedModels.size
       ? { model_config: { file: plan.modelsConfig?.file ?? null, endpoints: models.filter((m) => usedModels.has(m.name)), gateway: { ...(plan.modelsConfig?.gateway ?? DEFAULT_GATEWAY_SETTINGS) } } }
       : {}),
@@ -138,7 +151,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
       if (!r) return;
       const task = opts.tasks.get(r.task);
       if (!task) throw new Error(`task ${r.task} of experiment ${record.id} was not loaded`);
-      const harness = createHarness(r.harness);
+      const harness = createHarness(r.harness, record.harness_settings?.[r.harness]);
       const endpoint = r.model === null ? null : endpoints.get(r.model);
       if (endpoint === undefined) throw new Error(`model ${r.model} of experiment ${record.id} has no recorded endpoint`);
       const spec: RolloutSpec = {

@@ -20,6 +20,8 @@ export interface ExperimentRecord {
   rollouts: { rollout_id: string; task: string; harness: string; model: string | null; repeat: number }[];
   /** The model endpoints the experiment's agent harnesses use (key *names* only, never keys), and the
    *  gateway settings, so a resume talks to the same endpoints the same way. */
+  /** Settings of each harness given on the command line (`--set`), by harness name. */
+  harness_settings?: Record<string, Record<string, unknown>>;
   /** Limits given on the command line, overriding every task's own. */
   limits?: Limits;
   model_config?: { file: string | null; endpoints: ModelEndpoint[]; gateway: Record<string, unknown> };

@@ -1,4 +1,5 @@
 // Settings of the outlast harness (recorded in provenance) and the fixed texts it sends the model.
+import { UserError } from '../../core/errors.js';
 
 export interface OutlastSettings {
   /** Consecutive replies without a tool call after which the agent has given up (default 5). */
@@ -31,12 +32,29 @@ export const DEFAULT_SETTINGS: OutlastSettings = {
   model_retries: 2,
 };
 
+const KNOWN: readonly (keyof OutlastSettings)[] = [
+  'idle_rounds',
+  'compact_threshold',
+  'context_window',
+  'keep_recent_turns',
+  'command_timeout_sec',
+  'output_bytes',
+  'temperature',
+  'max_tokens',
+  'model_retries',
+];
+
 export function resolveSettings(s: Partial<OutlastSettings> = {}): OutlastSettings {
   const out: OutlastSettings = { ...DEFAULT_SETTINGS };
-  for (const [k, v] of Object.entries(s)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
-  if (!Number.isInteger(out.idle_rounds) || out.idle_rounds < 1) throw new Error('outlast harness: idle_rounds must be an integer ≥ 1');
-  if (!(out.compact_threshold > 0 && out.compact_threshold <= 1)) throw new Error('outlast harness: compact_threshold must be in (0, 1]');
-  if (!Number.isInteger(out.keep_recent_turns) || out.keep_recent_turns < 1) throw new Error('outlast harness: keep_recent_turns must be an integer ≥ 1');
+  for (const [k, v] of Object.entries(s)) {
+    if (!KNOWN.includes(k as keyof OutlastSettings)) throw new UserError(`outlast harness: unknown setting "${k}" (settings: ${KNOWN.join(', ')})`);
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`outlast harness: setting ${k} must be a number, got ${JSON.stringify(v)}`);
+    (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (!Number.isInteger(out.idle_rounds) || out.idle_rounds < 1) throw new UserError('outlast harness: idle_rounds must be an integer ≥ 1');
+  if (!(out.compact_threshold > 0 && out.compact_threshold <= 1)) throw new UserError('outlast harness: compact_threshold must be in (0, 1]');
+  if (!Number.isInteger(out.keep_recent_turns) || out.keep_recent_turns < 1) throw new UserError('outlast harness: keep_recent_turns must be an integer ≥ 1');
   return out;
 }
 
