@@ -6,7 +6,7 @@ import { createSandbox } from '../sandbox/index.js';
 import { EXIT, layoutFor, positiveInt, sandboxMode, withStore } from './common.js';
 import { executeExperiment } from './execute.js';
 import { loadTasksFromArgs } from './run.js';
-import { formatScore, renderTable } from './table.js';
+import { formatScore, renderTable } from '../report/plain-table.js';
 
 export function register(program: Command): void {
   program

@@ -1,7 +1,7 @@
 // `outlast list`: the experiments in the store, newest first.
 import type { Command } from 'commander';
 import { layoutFor, withStore } from './common.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../report/plain-table.js';
 
 export function register(program: Command): void {
   program

@@ -4,7 +4,7 @@ import { createLogUpdate } from 'log-update';
 import type { TrajectoryEvent } from '../core/events.js';
 import type { ProgressListener } from '../runner/experiment.js';
 import type { RolloutResult } from '../runner/rollout.js';
-import { formatDuration, formatScore } from './table.js';
+import { formatDuration, formatScore } from '../report/plain-table.js';
 
 interface Active {
   started: number;

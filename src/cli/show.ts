@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { RolloutRow } from '../store/store.js';
 import { layoutFor, resolveExperiment, withStore, type HomeOptions } from './common.js';
-import { formatDuration, formatScore, renderTable } from './table.js';
+import { formatDuration, formatScore, renderTable } from '../report/plain-table.js';
 
 export function rolloutTable(rows: RolloutRow[]): string {
   return renderTable(

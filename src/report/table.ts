@@ -1,5 +1,5 @@
 // The terminal rendering of a Report: a few narrow tables and the provenance block.
-import { renderTable } from '../cli/table.js';
+import { renderTable } from './plain-table.js';
 import { fmtCi, fmtDelta, fmtInt, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd } from './format.js';
 import type { GroupStats, Report } from './schema.js';
 

@@ -4,7 +4,7 @@
 // systems, read-only binds otherwise); a fresh /dev, /proc and private tmpfs /tmp; the workspace
 // read-write at `workdir`; nothing else of the host (no /root, /home, /tmp, /work, /run, /sys).
 // Limits and tree killing are runTree's job (run.ts).
-import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { hostCaps, processLimitsEnforced, type HostCaps } from './host.js';
 import { runTree } from './run.js';
@@ -16,6 +16,27 @@ const SYSTEM_DIRS = ['/usr', '/etc'];
 const SYSTEM_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 /** Host secrets under /etc hidden behind an empty file. */
 const MASKED_FILES = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-'];
+/** Directories under /etc whose private-key files (`*_key`, `*.key`, `*.pem` keys) are hidden too. */
+const MASKED_KEY_DIRS = ['/etc/ssh', '/etc/ssl/private'];
+
+/** The private-key files under `dirs` (default: the host's MASKED_KEY_DIRS); every file of a `private` directory counts. */
+export function hostKeyFiles(dirs: readonly string[] = MASKED_KEY_DIRS): string[] {
+  const out: string[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const p = `${dir}/${n}`;
+      const isKey = dir.endsWith('/private') || /_key$/.test(n);
+      if (isKey && lstatSync(p).isFile()) out.push(p);
+    }
+  }
+  return out;
+}
 /** bwrap's own processes in the tree: the outer monitor and the PID-namespace init. */
 const BWRAP_PROCESSES = 2;
 
@@ -40,7 +61,7 @@ function systemArgs(): string[] {
     if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(entry), entry);
     else if (st.isDirectory()) args.push('--ro-bind', entry, entry);
   }
-  for (const f of MASKED_FILES) if (existsSync(f)) args.push('--ro-bind', '/dev/null', f);
+  for (const f of [...MASKED_FILES, ...hostKeyFiles()]) if (existsSync(f)) args.push('--ro-bind', '/dev/null', f);
   return args;
 }
 

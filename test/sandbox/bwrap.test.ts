@@ -1,9 +1,11 @@
 // The bubblewrap sandbox, with real processes: isolation, limits, tree kill, output cap.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostKeyFiles } from '../../src/sandbox/bwrap.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { ExecOptions, Sandbox } from '../../src/sandbox/sandbox.js';
 import { hostProcessesWith, tempDir, uniqueSleep, waitGone } from './helpers.js';
@@ -226,5 +228,18 @@ describe('hostProcessesWith', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(hostProcessesWith(`sleep ${s}`)).toEqual([child.pid]);
     child.kill('SIGKILL');
+  });
+});
+
+describe('host private keys under /etc', () => {
+  it('finds ssh host keys and every file of a private key directory, and nothing else', () => {
+    const root = mkdtempSync(join(tmpdir(), 'outlast-keys-'));
+    const ssh = join(root, 'ssh');
+    const priv = join(root, 'private');
+    mkdirSync(ssh);
+    mkdirSync(priv);
+    for (const f of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_config']) writeFileSync(join(ssh, f), 'x');
+    writeFileSync(join(priv, 'server.pem'), 'x');
+    expect(hostKeyFiles([ssh, priv, join(root, 'missing')]).sort()).toEqual([join(priv, 'server.pem'), join(ssh, 'ssh_host_ed25519_key')].sort());
   });
 });

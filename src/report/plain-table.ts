@@ -1,4 +1,4 @@
-// Plain-text tables for the terminal.
+// Plain-text tables and number formats for the terminal (CLI output and table reports).
 
 export function renderTable(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
