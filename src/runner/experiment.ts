@@ -14,6 +14,7 @@ import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Layout } from '../store/layout.js';
 import type { ExperimentRecord, Store } from '../store/store.js';
 import { versions } from './provenance.js';
+import { ExclusiveGate, runsExclusively } from './exclusive.js';
 import { runRollout, type RolloutResult } from './rollout.js';
 
 export interface ExperimentPlan {
@@ -144,6 +145,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
       models: { models: [...endpoints.values()], gateway: { ...DEFAULT_GATEWAY_SETTINGS, ...(record.model_config?.gateway as Partial<GatewaySettings>) } },
     });
   }
+  const gate = new ExclusiveGate();
   const worker = async (): Promise<void> => {
     for (;;) {
       if (opts.signal?.aborted) return;
@@ -166,6 +168,8 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
         limits: { ...task.limits, ...(record.limits ?? {}) },
         sandbox: opts.sandbox.mode,
       };
+      const release = await gate.acquire(runsExclusively(task));
+      if (opts.signal?.aborted) return release();
       opts.progress?.rolloutStarted?.(r.rollout_id);
       const res = await runRollout({
         layout: opts.layout,
@@ -177,7 +181,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
         model: endpoint && gateway ? { gateway, endpoint } : undefined,
         signal: opts.signal,
         onEvent: (e) => opts.progress?.event?.(r.rollout_id, e),
-      });
+      }).finally(release);
       results.push(res);
       opts.progress?.rolloutFinished?.(r.rollout_id, res);
     }
