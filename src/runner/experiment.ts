@@ -181,9 +181,13 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
         model: endpoint && gateway ? { gateway, endpoint } : undefined,
         signal: opts.signal,
         onEvent: (e) => opts.progress?.event?.(r.rollout_id, e),
-      }).finally(release);
+      }).catch((e: unknown) => {
+        release();
+        throw e;
+      });
       results.push(res);
       opts.progress?.rolloutFinished?.(r.rollout_id, res);
+      release();
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency, queue.length));
