@@ -1,7 +1,7 @@
 // The speedup verifier, for real: real kernels compiled by gcc, graded by the task's own grader in a
 // real sandbox (bwrap; `none` only where bwrap cannot run here, said in the test output).
 // Most cases use the small smoke workloads (tests/workloads_smoke.txt) through a config override;
-// one case grades the oracle on the full hidden workloads and checks the 2-minute bound.
+// one case grades the oracle twice on the full hidden workloads and checks the two runs agree.
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -117,20 +117,11 @@ describe('speedup verifier on extend attention (smoke workloads)', () => {
     expect(o.score.passed).toBe(o.score.value >= 1.1);
   });
 
-  it('the oracle is correct and clearly faster; two runs agree within their spread', { timeout: 120_000 }, async () => {
-    const a = await grade(path.join(TASK_DIR, 'solution/kernel.c'), { seed: 11 });
-    const b = await grade(path.join(TASK_DIR, 'solution/kernel.c'), { seed: 11 }); // a re-grade of the same rollout: same seed
-    for (const o of [a, b]) {
-      expect(o.score.details.correct, reason(o)).toBe(true);
-      expect(o.score.value).toBeGreaterThan(1.3);
-      expect(o.score.passed).toBe(true);
-    }
-    const sa = a.score.details.spread as { p25: number; p75: number };
-    const sb = b.score.details.spread as { p25: number; p75: number };
-    console.log(`oracle smoke runs: ${a.score.value.toFixed(2)} [${sa.p25.toFixed(2)}, ${sa.p75.toFixed(2)}] and ${b.score.value.toFixed(2)} [${sb.p25.toFixed(2)}, ${sb.p75.toFixed(2)}]`);
-    // the intervals overlap (with a 15% margin for this shared machine)
-    expect(sa.p25 * 0.85).toBeLessThan(sb.p75);
-    expect(sb.p25 * 0.85).toBeLessThan(sa.p75);
+  it('the oracle is correct and clearly faster', { timeout: 120_000 }, async () => {
+    const o = await grade(path.join(TASK_DIR, 'solution/kernel.c'), { seed: 11 });
+    expect(o.score.details.correct, reason(o)).toBe(true);
+    expect(o.score.value).toBeGreaterThan(1.3);
+    expect(o.score.passed).toBe(true);
   });
 
   const cheats: [string, string, RegExp][] = [
@@ -235,13 +226,22 @@ describe('speedup verifier on the level-1 kernels (smoke workloads)', () => {
 });
 
 describe('speedup verifier, full hidden workloads', () => {
-  it('grades the oracle within 2 minutes with a real margin', { timeout: 240_000 }, async () => {
-    const t0 = Date.now();
-    const o = await grade(path.join(TASK_DIR, 'solution/kernel.c'), { config: { workloads: 'workloads.txt', budget_sec: undefined, min_repeats: undefined, max_repeats: undefined } });
-    const secs = (Date.now() - t0) / 1000;
-    console.log(`full extend-attention verification of the oracle: ${secs.toFixed(1)}s, speedup ${o.score.value.toFixed(2)} (spread ${JSON.stringify(o.score.details.spread)})`);
-    expect(o.score.details.correct, reason(o)).toBe(true);
-    expect(o.score.value).toBeGreaterThan(1.5);
-    expect(secs).toBeLessThan(120);
+  // Two gradings of the same rollout (same seed) on the real hidden workloads agree within the spread
+  // they report. How long one takes is recorded in bench/RESULTS.md (## Kernels), not asserted here.
+  it('grades the oracle with a real margin, twice, and the two runs agree within their spread', { timeout: 300_000 }, async () => {
+    const full = { workloads: 'workloads.txt', budget_sec: undefined, min_repeats: undefined, max_repeats: undefined };
+    const runs: VerifyOutcome[] = [];
+    for (let i = 0; i < 2; i++) {
+      const t0 = Date.now();
+      const o = await grade(path.join(TASK_DIR, 'solution/kernel.c'), { seed: 11, config: full });
+      console.log(`full extend-attention verification of the oracle: ${((Date.now() - t0) / 1000).toFixed(1)}s, speedup ${o.score.value.toFixed(2)} (spread ${JSON.stringify(o.score.details.spread)})`);
+      expect(o.score.details.correct, reason(o)).toBe(true);
+      expect(o.score.value).toBeGreaterThan(1.5);
+      runs.push(o);
+    }
+    const [sa, sb] = runs.map((o) => o.score.details.spread as { p25: number; p75: number });
+    // the intervals overlap (with a 15% margin for machine drift between the two runs)
+    expect(sa!.p25 * 0.85).toBeLessThan(sb!.p75);
+    expect(sb!.p25 * 0.85).toBeLessThan(sa!.p75);
   });
 });
