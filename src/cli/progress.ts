@@ -67,7 +67,7 @@ export class Progress implements ProgressListener {
     if (!this.draw) return;
     const now = Date.now();
     const lines = [...this.active].map(
-      ([id, a]) => `  ▸ ${id}  ${a.phase}  ${formatDuration(now - a.started)}${a.toolCalls ? `  ${a.toolCalls} tool calls` : ''}`,
+      ([id, a]) => `  ▸ ${id}  ${a.phase}  ${formatDuration(now - a.started)}${a.toolCalls ? `  ${a.toolCalls} tool call${a.toolCalls === 1 ? '' : 's'}` : ''}`,
     );
     lines.push(`  ${this.done}/${this.total} done · ${this.active.size} running · ${this.passed} passed · ${this.failed} not passed${this.problems ? ` · ${this.problems} infra/task errors` : ''}`);
     this.draw(lines.join('\n'));
