@@ -9,7 +9,7 @@ import { ModelCallError, type Reply, assistantEvent, callModel } from './client.
 import { compactedEvent, isOverflow, planCompaction, summaryMessages, toolsTokens } from './context.js';
 import type { OutlastSettings } from './settings.js';
 import { ConversationState } from './state.js';
-import { runTool, toolDefinitions } from './tools.js';
+import { missingEvaluation, runTool, toolDefinitions } from './tools.js';
 import { FINAL_NOTE, ResponseWaiter, abortError, deadline, finalNote } from './support.js';
 import { WireBuilder } from './wire.js';
 
@@ -31,6 +31,8 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
     responses.observe(e);
   });
   state.budget.begin(Date.now());
+  const lostEvaluation = missingEvaluation(log.existing, ctx.task.tools);
+  if (lostEvaluation) log.append(lostEvaluation);
   const tools = toolDefinitions(ctx.task.tools);
   const toolTok = toolsTokens(tools);
   const window = settings.context_window ?? model.endpoint.context_window;

@@ -3,6 +3,7 @@
 // workspace directly from the host and refuse any path (symlinks included) that leads out of it.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { EvaluationEvent, ToolResultEvent, TrajectoryEvent } from '../../core/events.js';
 import type { TaskTool } from '../../core/types.js';
 import type { IRTool } from '../../gateway/ir.js';
 import { cutMarker } from '../../sandbox/capture.js';
@@ -293,4 +294,24 @@ function lineOf(text: string, index: number): number {
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * After a crash between a task tool's `tool.result` and its `evaluation` event, the evaluation that
+ * was never written: derived from the recorded output, so no intermediate score is lost on resume.
+ * Null when the log's last tool result needs none (or already has one).
+ */
+export function missingEvaluation(events: readonly TrajectoryEvent[], tools: readonly TaskTool[]): Omit<EvaluationEvent, 't' | 'seq'> | null {
+  let toolCalls = 0;
+  let last: ToolResultEvent | null = null;
+  for (const e of events) {
+    if (e.type === 'tool.call' && !e.repeated) toolCalls++;
+    if (e.type === 'tool.result') last = e;
+    else if (last && (e.type === 'evaluation' || e.type === 'assistant' || e.type === 'tool.call')) last = null;
+  }
+  if (!last) return null;
+  const tool = tools.find((t) => t.name === last!.name);
+  if (!tool?.records_evaluation || BUILTIN_NAMES.has(tool.name)) return null;
+  const ev = parseEvaluation(last.output);
+  return ev ? { type: 'evaluation', ...ev, tool_calls: toolCalls } : null;
 }
