@@ -1,7 +1,7 @@
 // `outlast gateway`: a standalone gateway on 127.0.0.1 (the runner starts its own in-process one).
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runGatewayCli } from '../gateway/cli.js';
+import { runGatewayCli } from './gateway-serve.js';
 import { positiveInt } from './common.js';
 import { InvalidArgumentError } from 'commander';
 

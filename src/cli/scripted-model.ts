@@ -2,7 +2,7 @@
 // OpenAI Chat, OpenAI Responses and Anthropic Messages protocols), for tests and demos.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { runScriptedModelCli } from '../models/scripted/cli.js';
+import { runScriptedModelCli } from './scripted-model-serve.js';
 
 function nonNegative(name: string) {
   return (v: string): number => {

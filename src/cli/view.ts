@@ -7,6 +7,7 @@ import { startViewServer } from '../report/server.js';
 import { packageRoot } from '../runner/provenance.js';
 import { openStore } from '../store/index.js';
 import { layoutFor } from './common.js';
+import { untilStopped } from './until-stopped.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -36,11 +37,7 @@ export function register(program: Command): void {
         throw e;
       }
       process.stdout.write(`outlast viewer at ${server.url} (Ctrl-C to stop)\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped();
       await server.close();
       await store.close();
     });

@@ -1,6 +1,5 @@
 // The gateway: see docs/gateway.md.
 export { startGateway, type Gateway, type GatewayOptions, type RegisterRolloutOptions, type Budget, type Spent } from './server.js';
-export { runGatewayCli, GATEWAY_TOKEN_ENV, type GatewayCliOptions } from './cli.js';
 export { spentFrom, mintToken, countsAsCall } from './rollouts.js';
 export { CODECS } from './protocols/index.js';
 export { CallMeter, type MeterResult } from './meter.js';

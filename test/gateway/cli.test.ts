@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runGatewayCli, GATEWAY_TOKEN_ENV } from '../../src/gateway/index.js';
+import { runGatewayCli, GATEWAY_TOKEN_ENV } from '../../src/cli/gateway-serve.js';
 import { startScriptedModel } from '../../src/models/scripted/index.js';
 import { readTrajectory } from '../../src/store/trajectory.js';
 import { FAKE_KEY, KEY_ENV, allFiles } from './helpers.js';

@@ -16,4 +16,3 @@ export { startScriptedModel, EXHAUSTED_TEXT } from './server.js';
 export { loadScript, parseScriptText, parseTurn } from './script.js';
 export { countTokens, inputTokens, promptText } from './tokens.js';
 export { thinkingSignature } from './anthropic.js';
-export { runScriptedModelCli, type ScriptedModelCliOptions } from './cli.js';

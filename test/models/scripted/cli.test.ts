@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { runScriptedModelCli } from '../../../src/models/scripted/index.js';
+import { runScriptedModelCli } from '../../../src/cli/scripted-model-serve.js';
 
 describe('scripted model: CLI entry', () => {
   it('prints the listening line, serves the script, and stops on abort', async () => {

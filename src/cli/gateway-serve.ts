@@ -8,8 +8,9 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { UserError } from '../core/errors.js';
 import { loadModelsConfig } from '../models/config.js';
+import { untilStopped } from './until-stopped.js';
 import { TrajectoryWriter } from '../store/trajectory.js';
-import { type Budget, type Gateway, startGateway } from './server.js';
+import { type Budget, type Gateway, startGateway } from '../gateway/server.js';
 
 export interface GatewayCliOptions {
   /** Path of models.toml. */
@@ -55,18 +56,7 @@ export async function runGatewayCli(o: GatewayCliOptions): Promise<void> {
   print(`models: ${models.models.map((m) => `${m.name} (${m.protocol})`).join(', ') || 'none'}`);
   print(`call log: ${logFile}`);
   o.onReady?.({ ...g, token: t, logFile });
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      o.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    if (o.signal?.aborted) stop();
-    else o.signal?.addEventListener('abort', stop);
-  });
+  await untilStopped(o.signal);
   await g.close();
   log.close();
 }

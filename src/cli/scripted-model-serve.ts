@@ -1,6 +1,7 @@
 // `outlast scripted-model --script FILE`: run the scripted model server until SIGINT/SIGTERM.
-import { loadScript } from './script.js';
-import { startScriptedModel } from './server.js';
+import { loadScript } from '../models/scripted/script.js';
+import { startScriptedModel } from '../models/scripted/server.js';
+import { untilStopped } from './until-stopped.js';
 
 export interface ScriptedModelCliOptions {
   /** Path of a .jsonl script or a .js/.mjs policy module. */
@@ -32,17 +33,6 @@ export async function runScriptedModelCli(o: ScriptedModelCliOptions): Promise<v
     api_key: o.apiKey,
   });
   (o.print ?? ((l: string) => process.stdout.write(l + '\n')))(`scripted model listening on ${model.url}`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      o.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    o.signal?.addEventListener('abort', stop, { once: true });
-    if (o.signal?.aborted) stop();
-  });
+  await untilStopped(o.signal);
   await model.close();
 }
