@@ -5,6 +5,7 @@ import type { Task } from '../core/types.js';
 import { readExperiment } from '../runner/experiment.js';
 import { createSandbox } from '../sandbox/index.js';
 import { loadTask } from '../tasks/load.js';
+import { catchUp } from '../store/rebuild.js';
 import { EXIT, layoutFor, positiveInt, withStore } from './common.js';
 import { executeExperiment } from './execute.js';
 import { summarize } from './run.js';
@@ -19,6 +20,8 @@ export function register(program: Command): void {
     .action(async (id: string | undefined, opts: { concurrency?: number }) => {
       const layout = layoutFor(program.opts());
       process.exitCode = await withStore(layout, async (store) => {
+        // The files are the source of truth: index what a crash left unindexed before deciding what is unfinished.
+        await catchUp(layout, store, id);
         let exps = id ? [await store.getExperiment(id)] : await store.listExperiments();
         if (id && !exps[0]) throw new UserError(`no experiment "${id}" (see \`outlast list\`)`);
         exps = exps.filter((e) => e && e.finished < e.rollouts);

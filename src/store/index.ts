@@ -14,7 +14,7 @@ export async function openStore(layout: Layout): Promise<Store> {
 }
 
 export { SqliteStore, type SqliteStoreOptions, DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from './sqlite.js';
-export { rebuild, type RebuildProgress, type RebuildReport } from './rebuild.js';
+export { catchUp, rebuild, type RebuildProgress, type RebuildReport } from './rebuild.js';
 export { parseExperimentRecord, experimentRecordSchema } from './record.js';
 export { SCHEMA_VERSION } from './schema.js';
 export type * from './store.js';

@@ -48,30 +48,48 @@ export async function rebuild(layout: Layout, store: Store, onProgress?: (p: Reb
 
   const derive = async (): Promise<void> => {
     await store.clear();
-    for (const { record, rollouts } of plans) {
-      await store.putExperiment(record);
-      report.experiments++;
-      for (const rolloutId of rollouts) {
-        const file = layout.trajectory(record.id, rolloutId);
-        let read;
-        try {
-          read = readTrajectory(file);
-        } catch (e) {
-          report.skipped.push({ file, reason: (e as Error).message });
-          continue;
-        }
-        if (store.applyEvents) await store.applyEvents(record.id, rolloutId, file, read.events, read.positions);
-        else for (let i = 0; i < read.events.length; i++) await store.applyEvent(record.id, rolloutId, file, read.events[i]!, read.positions[i]!);
-        if (read.torn) report.torn.push({ file, ...read.torn });
-        for (const b of read.bad) report.bad.push({ file, ...b });
-        report.rollouts++;
-        report.events += read.events.length;
-        onProgress?.({ experiment: record.id, rollout: rolloutId, done: report.rollouts, total, events: report.events });
-      }
-    }
+    let done = 0;
+    for (const plan of plans) await indexPlan(layout, store, plan, report, (rollout) => onProgress?.({ experiment: plan.record.id, rollout, done: ++done, total, events: report.events }));
   };
   if (store.atomically) await store.atomically(derive);
   else await derive();
+  report.ms = Math.round(performance.now() - started);
+  return report;
+}
+
+/** Index one experiment and its trajectories into the store (idempotent: rows already there stay). */
+async function indexPlan(layout: Layout, store: Store, { record, rollouts }: Plan, report: RebuildReport, indexed?: (rolloutId: string) => void): Promise<void> {
+  await store.putExperiment(record);
+  report.experiments++;
+  for (const rolloutId of rollouts) {
+    const file = layout.trajectory(record.id, rolloutId);
+    let read;
+    try {
+      read = readTrajectory(file);
+    } catch (e) {
+      report.skipped.push({ file, reason: (e as Error).message });
+      continue;
+    }
+    if (store.applyEvents) await store.applyEvents(record.id, rolloutId, file, read.events, read.positions);
+    else for (let i = 0; i < read.events.length; i++) await store.applyEvent(record.id, rolloutId, file, read.events[i]!, read.positions[i]!);
+    if (read.torn) report.torn.push({ file, ...read.torn });
+    for (const b of read.bad) report.bad.push({ file, ...b });
+    report.rollouts++;
+    report.events += read.events.length;
+    indexed?.(rolloutId);
+  }
+}
+
+/**
+ * Bring the store up to date with the files, without clearing it: an experiment whose
+ * experiment.json was written but never indexed, and events appended to a log but not yet indexed
+ * when the runner was killed, are indexed now. `outlast resume` runs this first, so it sees every
+ * unfinished rollout the files show. `only` limits it to one experiment.
+ */
+export async function catchUp(layout: Layout, store: Store, only?: string): Promise<RebuildReport> {
+  const started = performance.now();
+  const report: RebuildReport = { experiments: 0, rollouts: 0, events: 0, torn: [], bad: [], skipped: [], ms: 0 };
+  for (const plan of scan(layout, report)) if (only === undefined || plan.record.id === only) await indexPlan(layout, store, plan, report);
   report.ms = Math.round(performance.now() - started);
   return report;
 }

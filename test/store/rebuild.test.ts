@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, rebuild, type RebuildProgress } from '../../src/store/index.js';
+import { catchUp, openStore, rebuild, type RebuildProgress } from '../../src/store/index.js';
 import type { Layout } from '../../src/store/layout.js';
 import type { Store } from '../../src/store/store.js';
 import {
@@ -139,6 +139,29 @@ describe('rebuild', () => {
     });
     await expect(rebuild(layout, failing)).rejects.toThrow('disk on fire');
     expect(dump(layout.db)).toEqual(before);
+  });
+
+  it('catches up with files a crash left unindexed, without clearing anything', async () => {
+    layout = tempHome();
+    const reference = await storeAt(layout);
+    await runLive(layout, reference);
+    const complete = dump(layout.db);
+    // A second database that saw nothing of exp-b and only the start of exp-a's first rollout.
+    const other = tempHome();
+    fs.cpSync(layout.experimentsDir, other.experimentsDir, { recursive: true });
+    const lagging = await storeAt(other);
+    const a = makeRecord('exp-a', 4, '2026-11-25T10:00:00.000Z');
+    await lagging.putExperiment(a);
+    const firstLine = fs.readFileSync(other.trajectory('exp-a', 'r000'), 'utf8').split('\n')[0]!;
+    await lagging.applyEvent('exp-a', 'r000', other.trajectory('exp-a', 'r000'), JSON.parse(firstLine), { offset: 0, length: firstLine.length + 1 });
+    const report = await catchUp(other, lagging);
+    expect(report.experiments).toBe(2);
+    const caught = dump(other.db);
+    const normalise = (d: Record<string, unknown[]>) => JSON.parse(JSON.stringify(d).split(other.home).join('HOME').split(layout.home).join('HOME'));
+    expect(normalise(caught)).toEqual(normalise(complete));
+    await catchUp(other, lagging); // idempotent
+    expect(dump(other.db)).toEqual(caught);
+    removeHome(other);
   });
 
   it('re-creates a deleted database file from the logs', async () => {
