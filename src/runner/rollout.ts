@@ -104,12 +104,18 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   // prepare: a fresh copy of the task's starting workspace. Harnesses that cannot continue from a
   // half-finished workspace (oracle, nop) start over on resume.
   log.append({ type: 'phase', phase: 'prepare', status: 'started' });
-  const keepWorkspace = resumed && harness.resumable === true && fs.existsSync(workspace);
+  // A workspace is only worth keeping if an earlier prepare finished copying it (a crash mid-copy
+  // leaves a partial one).
+  const prepared = prior.some((e) => e.type === 'phase' && e.phase === 'prepare' && e.status === 'done');
+  const keepWorkspace = resumed && prepared && harness.resumable === true && fs.existsSync(workspace);
   if (!keepWorkspace) {
     fs.rmSync(workspace, { recursive: true, force: true });
     fs.mkdirSync(workspace, { recursive: true });
     if (task.workspace_dir) copyWorkspace(task.workspace_dir, workspace);
-    if (resumed) log.append({ type: 'note', level: 'info', message: `harness ${harness.name} starts over from the task's workspace on resume` });
+    if (resumed) {
+      const why = harness.resumable ? 'the earlier attempt stopped before its workspace was ready' : `harness ${harness.name} cannot continue a half-finished workspace`;
+      log.append({ type: 'note', level: 'info', message: `starting over from the task's workspace on resume: ${why}` });
+    }
   }
   log.append({ type: 'phase', phase: 'prepare', status: 'done', detail: { workspace_kept: keepWorkspace } });
 
