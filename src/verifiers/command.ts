@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandVerifierConfig, Score } from '../core/types.js';
-import type { Verifier, VerifyContext, VerifyOutcome } from './verifier.js';
+import { runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
 
 export const COMMAND_VERIFIER_VERSION = '1.0.0';
 
@@ -82,13 +82,7 @@ export class CommandVerifier implements Verifier {
       limits: { wall_time_sec: this.config.timeout_sec, ...ctx.task.sandbox },
       signal: ctx.signal,
     });
-    const run = {
-      exit_code: res.exit_code,
-      duration_ms: res.duration_ms,
-      output: res.output,
-      truncated_bytes: res.truncated_bytes,
-      timed_out: res.timed_out,
-    };
+    const run = runOf(res);
     return { score: this.score(res.exit_code, res.timed_out, res.output, readReward(logsDir)), run };
   }
 

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import type { Score, VerifierConfig } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import type { Mount } from '../sandbox/sandbox.js';
-import type { Verifier, VerifyContext, VerifyOutcome } from './verifier.js';
+import { runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
 
 export const SPEEDUP_VERIFIER_VERSION = '1.0.0';
 
@@ -259,13 +259,7 @@ export class SpeedupVerifier implements Verifier {
       limits: { wall_time_sec: c.timeout_sec, ...ctx.task.sandbox },
       signal: ctx.signal,
     });
-    const run = {
-      exit_code: res.exit_code,
-      duration_ms: res.duration_ms,
-      output: res.output,
-      truncated_bytes: res.truncated_bytes,
-      timed_out: res.timed_out,
-    };
+    const run = runOf(res);
     const cpus = os.cpus();
     // timings only mean something together with the machine that produced them
     const host = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, load_avg_1m: Number(os.loadavg()[0]!.toFixed(2)) };

@@ -3,7 +3,7 @@
 // pristine copy of the task's tests/ (see runner/rollout.ts).
 import type { VerifierResultEvent } from '../core/events.js';
 import type { Score, Task } from '../core/types.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
+import type { ExecResult, Sandbox } from '../sandbox/sandbox.js';
 
 export interface VerifyContext {
   task: Task;
@@ -28,4 +28,9 @@ export interface Verifier {
   readonly kind: string;
   readonly version: string;
   verify(ctx: VerifyContext): Promise<VerifyOutcome>;
+}
+
+/** The part of a sandbox run that goes into the `verifier.result` event. */
+export function runOf(res: ExecResult): VerifyOutcome['run'] {
+  return { exit_code: res.exit_code, duration_ms: res.duration_ms, output: res.output, truncated_bytes: res.truncated_bytes, timed_out: res.timed_out };
 }
