@@ -21,7 +21,8 @@ export function register(program: Command): void {
       const layout = layoutFor(program.opts());
       process.exitCode = await withStore(layout, async (store) => {
         // The files are the source of truth: index what a crash left unindexed before deciding what is unfinished.
-        await catchUp(layout, store, id);
+        const caught = await catchUp(layout, store, id);
+        for (const s of caught.skipped) process.stderr.write(`outlast: not resumable: ${s.reason}\n`);
         let exps = id ? [await store.getExperiment(id)] : await store.listExperiments();
         if (id && !exps[0]) throw new UserError(`no experiment "${id}" (see \`outlast list\`)`);
         exps = exps.filter((e) => e && e.finished < e.rollouts);

@@ -103,7 +103,7 @@ function scan(layout: Layout, report: RebuildReport): Plan[] {
     try {
       record = parseExperimentRecord(fs.readFileSync(file, 'utf8'), file);
     } catch (e) {
-      const reason = isUserError(e) ? e.message : (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: missing` : String(e);
+      const reason = isUserError(e) ? e.message : (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: missing (the run was stopped before it wrote its plan)` : String(e);
       report.skipped.push({ file, reason });
       continue;
     }

@@ -116,14 +116,17 @@ describe('SIGKILL at a random moment, then resume', () => {
       await new Promise((r) => setTimeout(r, at));
       child.kill('SIGKILL');
       await exited;
-      if (fs.existsSync(path.join(home, 'experiments'))) {
+      const expRoot = path.join(home, 'experiments');
+      const planned = fs.existsSync(expRoot) && fs.readdirSync(expRoot).some((d) => fs.existsSync(path.join(expRoot, d, 'experiment.json')));
+      if (planned) {
         const log = logOf(home);
         if (!log || !fs.readFileSync(log, 'utf8').includes('"rollout.finished"')) interrupted++;
         const res = await cliAsync(['resume'], { home });
         expect(res.stderr, `run ${i} (killed at ${at} ms)`).not.toMatch(/internal error/);
         expect(res.code, `run ${i} (killed at ${at} ms): ${res.stdout}${res.stderr}`).toBe(0);
       } else {
-        // Killed before the experiment was even written: nothing to resume, so run it again.
+        // Killed before the experiment's plan was written: there is nothing to resume, so run it again.
+        fs.rmSync(expRoot, { recursive: true, force: true });
         expect((await cliAsync(['run', task, '--harness', 'outlast', '--model', 'stepper', '--models', models], { home })).code).toBe(0);
       }
       const got = outcomeOf(home);

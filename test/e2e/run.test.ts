@@ -180,3 +180,14 @@ describe('outlast check', () => {
     expect(r.stdout).toMatch(/2 of 2 tasks broken/);
   });
 });
+
+describe('outlast resume', () => {
+  it('says which experiment directories cannot be resumed (killed before the plan was written)', () => {
+    const home = tmpdir();
+    fs.mkdirSync(path.join(home, 'experiments', 'exp-20261125-000000-dead'), { recursive: true });
+    const r = cli(['resume'], { home });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/nothing to resume/);
+    expect(r.stderr).toMatch(/not resumable: .*exp-20261125-000000-dead\/experiment\.json: missing \(the run was stopped before it wrote its plan\)/);
+  });
+});
