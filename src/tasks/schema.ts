@@ -6,14 +6,7 @@ import { z } from 'zod';
 export const VERIFIER_KINDS = ['command', 'speedup', 'match', 'rubric', 'memorization', 'human'] as const;
 export type VerifierKind = (typeof VERIFIER_KINDS)[number];
 
-/** Where a native task's workspace is mounted inside the sandbox. */
-export const NATIVE_WORKDIR = '/workspace';
-/** Where tests/ is mounted (read-only) for the verifier. */
-export const TESTS_MOUNT = '/tests';
-/** Where solution/ is mounted (read-only) for the oracle. */
-export const SOLUTION_MOUNT = '/solution';
-/** Where the verifier may write reward.txt / reward.json. */
-export const VERIFIER_LOGS_MOUNT = '/logs/verifier';
+export { NATIVE_WORKDIR, SOLUTION_MOUNT, TASK_FILES_MOUNT, TESTS_MOUNT, VERIFIER_LOGS_MOUNT } from '../core/mounts.js';
 
 export const DEFAULT_AGENT_TIMEOUT_SEC = 600;
 export const DEFAULT_VERIFIER_TIMEOUT_SEC = 600;

@@ -7,6 +7,8 @@ import type { EvaluationEvent, ToolResultEvent, TrajectoryEvent } from '../../co
 import type { TaskTool } from '../../core/types.js';
 import type { IRTool } from '../../gateway/ir.js';
 import { cutMarker } from '../../sandbox/capture.js';
+import type { ExecOptions } from '../../sandbox/sandbox.js';
+import { TASK_FILES_MOUNT } from '../../core/mounts.js';
 import type { HarnessContext } from '../harness.js';
 import type { OutlastSettings } from './settings.js';
 
@@ -176,7 +178,7 @@ async function dispatch(name: string, a: Record<string, unknown>, env: ToolEnv):
     default: {
       const tool = env.ctx.task.tools.find((t) => t.name === name);
       if (!tool || BUILTIN_NAMES.has(name)) throw new ToolError(`unknown tool "${name}"`);
-      const res = await sandboxed(tool.command, tool.timeout_sec, env);
+      const res = await sandboxed(tool.command, tool.timeout_sec, env, taskFiles(env.ctx));
       if (tool.records_evaluation) {
         const ev = parseEvaluation(res.output);
         if (ev) res.evaluation = ev;
@@ -186,7 +188,19 @@ async function dispatch(name: string, a: Record<string, unknown>, env: ToolEnv):
   }
 }
 
-async function sandboxed(command: string, timeoutSec: number, env: ToolEnv): Promise<Partial0> {
+/**
+ * The task's pristine starting workspace for a task tool: read-only at TASK_FILES_MOUNT (its path in
+ * $OUTLAST_TASK), so that a tool such as `evaluate` runs the task's own evaluation script, not the
+ * workspace's copy that the agent may have edited. Without a sandbox, $OUTLAST_TASK is the host path.
+ */
+function taskFiles(ctx: HarnessContext): Pick<ExecOptions, 'mounts' | 'env'> {
+  const dir = ctx.task.workspace_dir;
+  if (!dir) return {};
+  if (ctx.sandbox.unsandboxed) return { env: { OUTLAST_TASK: dir } };
+  return { mounts: [{ host: dir, target: TASK_FILES_MOUNT, readonly: true }], env: { OUTLAST_TASK: TASK_FILES_MOUNT } };
+}
+
+async function sandboxed(command: string, timeoutSec: number, env: ToolEnv, extra: Pick<ExecOptions, 'mounts' | 'env'> = {}): Promise<Partial0> {
   const { ctx } = env;
   const left = env.timeLeftMs === undefined ? Infinity : env.timeLeftMs / 1000;
   const wall = Math.max(1, Math.min(timeoutSec, Math.ceil(left)));
@@ -194,6 +208,7 @@ async function sandboxed(command: string, timeoutSec: number, env: ToolEnv): Pro
     command,
     workspace: ctx.workspace,
     workdir: ctx.task.workdir,
+    ...extra,
     limits: { ...ctx.task.sandbox, wall_time_sec: wall, output_bytes: env.settings.output_bytes },
     signal: ctx.signal,
   });
