@@ -31,12 +31,19 @@ export interface SandboxLimits {
   wall_time_sec: number;
   /** CPU seconds (RLIMIT_CPU) per process. */
   cpu_time_sec?: number;
-  /** Address-space limit per process, in MiB (RLIMIT_AS). */
+  /**
+   * Memory of the whole process tree in MiB, tmpfs files (/tmp, /dev/shm) included, where a memory
+   * cgroup is available; otherwise the address space of each process (RLIMIT_AS).
+   */
   memory_mb?: number;
   /** Maximum number of processes/threads in the tree. */
   processes?: number;
   /** Largest file a process may write, in MiB (RLIMIT_FSIZE). */
   file_size_mb?: number;
+  /** Size of the private /tmp, and separately of /dev/shm, in MiB (default DEFAULT_TMP_MB). */
+  tmp_mb?: number;
+  /** CPU quota of the whole tree, in cores (e.g. 1.5); none when absent. */
+  cpus?: number;
   /** Bytes of stdout+stderr kept (head and tail); the middle is cut and counted. */
   output_bytes?: number;
 }

@@ -1,14 +1,27 @@
-// The bubblewrap sandbox. Each exec is a fresh bwrap: new user, PID, network (loopback only, no
-// route out), IPC, UTS and cgroup namespaces; all capabilities dropped; the host's /usr and /etc
-// read-only (the /bin, /lib*, /sbin entries recreated as the host has them: symlinks on merged-/usr
-// systems, read-only binds otherwise); a fresh /dev, /proc and private tmpfs /tmp; the workspace
-// read-write at `workdir`; nothing else of the host (no /root, /home, /tmp, /work, /run, /sys).
+// The bubblewrap sandbox. Each exec is a fresh bwrap: new PID, network (loopback only, no route
+// out), IPC, UTS and cgroup namespaces; the host's /usr and /etc read-only (the /bin, /lib*, /sbin
+// entries recreated as the host has them: symlinks on merged-/usr systems, read-only binds
+// otherwise); a fresh /dev and /proc; private, size-limited tmpfs /tmp and /dev/shm; the workspace
+// read-write at `workdir`; nothing else of the host (no /root, /home, /tmp, /work, /run, /sys); the
+// seccomp filter of seccomp.ts.
+//
+// Who the processes are depends on who runs outlast:
+//   - root: bwrap runs privileged (no user namespace, which would map the sandbox to host root) and
+//     keeps only CAP_SETUID/CAP_SETGID/CAP_SETPCAP, which `setpriv` uses as the sandbox's first
+//     process to become the exec's dedicated unprivileged uid (identity.ts), clear its groups,
+//     capabilities and bounding set and set no_new_privs before it runs the command. Host files the
+//     sandbox writes are owned by that uid; /proc/sys and every root-owned file are read-only to it.
+//   - anyone else: bwrap makes a user namespace mapping the sandbox to the caller's uid and drops
+//     every capability (bubblewrap's normal mode).
 // Limits and tree killing are runTree's job (run.ts).
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
+import { adoptTree } from './adopt.js';
 import { hostCaps, processLimitsEnforced, type HostCaps } from './host.js';
+import { anonymousIdentity, type SandboxIdentity } from './identity.js';
 import { runTree } from './run.js';
-import { BASE_ENV, type EnforcedLimits, type ExecOptions, type ExecResult, type Mount, type Sandbox } from './sandbox.js';
+import { BASE_ENV, DEFAULT_TMP_MB, type EnforcedLimits, type ExecOptions, type ExecResult, type Mount, type Sandbox } from './sandbox.js';
+import { seccompProgram } from './seccomp.js';
 
 /** Read-only system directories bound from the host when present. */
 const SYSTEM_DIRS = ['/usr', '/etc'];
@@ -39,6 +52,9 @@ export function hostKeyFiles(dirs: readonly string[] = MASKED_KEY_DIRS): string[
 }
 /** bwrap's own processes in the tree: the outer monitor and the PID-namespace init. */
 const BWRAP_PROCESSES = 2;
+/** The file descriptor bwrap reads the seccomp program from (runTree opens it there). */
+const SECCOMP_FD = 3;
+const MIB = 1024 * 1024;
 
 function checkPath(what: string, p: string): string {
   if (!isAbsolute(p) || normalize(p) !== p || p === '/') {
@@ -70,28 +86,62 @@ export class BwrapSandbox implements Sandbox {
   readonly unsandboxed = false;
   readonly enforced: EnforcedLimits;
   private readonly system: string[];
+  private readonly seccomp: Buffer | null;
 
   /** @param bwrap absolute path of the bwrap binary (see createSandbox for the lookup). */
   constructor(
     private readonly bwrap: string,
     private readonly host: HostCaps = hostCaps(),
   ) {
+    if (host.isRoot && !host.setpriv) {
+      throw new Error('sandbox: setpriv (util-linux) is needed to run sandboxed processes as an unprivileged uid when outlast runs as root');
+    }
     this.system = systemArgs();
-    this.enforced = { wall_time: true, network: true, filesystem: true, ...processLimitsEnforced(host) };
+    this.seccomp = seccompProgram();
+    this.enforced = {
+      wall_time: true,
+      network: true,
+      filesystem: true,
+      ...processLimitsEnforced(host),
+      dedicated_uid: host.isRoot,
+      seccomp: this.seccomp !== null,
+      tmp_size: true,
+    };
   }
 
   /** The full bwrap argv (without the binary) for one exec. Exposed for tests and debugging. */
   args(opts: ExecOptions): string[] {
     const workdir = checkPath('workdir', opts.workdir);
     const env = { ...BASE_ENV, ...opts.env, OUTLAST_WORKDIR: workdir };
-    const a = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--hostname', 'sandbox', '--clearenv'];
+    const a = this.host.isRoot
+      ? // privileged: no user namespace (it would map the sandbox to host root); setpriv drops to the identity
+        ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--cap-drop', 'ALL', ...PRIVILEGED_CAPS]
+      : ['--unshare-all', '--cap-drop', 'ALL'];
+    a.push('--die-with-parent', '--new-session', '--hostname', 'sandbox', '--clearenv');
     for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
-    a.push(...this.system, '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
+    const tmpBytes = String(Math.floor((opts.limits.tmp_mb ?? DEFAULT_TMP_MB) * MIB));
+    a.push(...this.system, '--dev', '/dev', '--proc', '/proc');
+    a.push('--perms', '1777', '--size', tmpBytes, '--tmpfs', '/tmp', '--perms', '1777', '--size', tmpBytes, '--tmpfs', '/dev/shm');
     if (!existsSync(checkPath('workspace', opts.workspace))) throw new Error(`sandbox: workspace does not exist: ${opts.workspace}`);
+    // bwrap makes the missing parents of a mount point 0700 (root's): make them 0755 first, so the
+    // identity can reach what is mounted below them (e.g. /logs of /logs/verifier).
+    for (const d of parentsToMake([workdir, ...(opts.mounts ?? []).map((m) => m.target)])) a.push('--perms', '0755', '--dir', d);
     a.push('--bind', opts.workspace, workdir);
     for (const m of opts.mounts ?? []) a.push(...mountArgs(m));
-    a.push('--chdir', workdir, '--', '/bin/sh', '-c', opts.command);
+    if (this.seccomp) a.push('--seccomp', String(SECCOMP_FD));
+    if (this.host.isRoot) {
+      // bwrap, without CAP_DAC_OVERRIDE by then, could not enter a workspace only its owner may: the
+      // identity changes directory itself.
+      a.push('--', ...dropTo(this.host.setpriv!, opts.identity ?? anonymousIdentity()));
+      a.push('/bin/sh', '-c', 'cd "$OUTLAST_WORKDIR" || exit 125; exec /bin/sh -c "$1"', 'outlast-sandbox', opts.command);
+    } else {
+      a.push('--chdir', workdir, '--', '/bin/sh', '-c', opts.command);
+    }
     return a;
+  }
+
+  async adopt(dir: string, identity?: SandboxIdentity): Promise<void> {
+    if (this.host.isRoot) await adoptTree(dir, identity ?? anonymousIdentity());
   }
 
   exec(opts: ExecOptions): Promise<ExecResult> {
@@ -104,10 +154,46 @@ export class BwrapSandbox implements Sandbox {
       signal: opts.signal,
       host: this.host,
       launcherProcesses: BWRAP_PROCESSES,
-      // The PID namespace already takes the whole tree down: a cgroup only when counting processes.
+      // The PID namespace already takes the whole tree down: a cgroup only for the limits it holds.
       trackWithCgroup: false,
+      ...(this.seccomp ? { fd3: this.seccomp } : {}),
     });
   }
+}
+
+/** What privileged bwrap keeps for the sandbox's first process (setpriv), which drops it all. */
+const PRIVILEGED_CAPS = ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP'];
+
+/** setpriv arguments that become `id` for good: no groups but its own, no capabilities, no way back. */
+function dropTo(setpriv: string, id: SandboxIdentity): string[] {
+  return [
+    setpriv,
+    `--reuid=${id.uid}`,
+    `--regid=${id.gid}`,
+    id.groups.length ? `--groups=${id.groups.join(',')}` : '--clear-groups',
+    '--inh-caps=-all',
+    '--ambient-caps=-all',
+    '--bounding-set=-all',
+    '--no-new-privs',
+    '--',
+  ];
+}
+
+/** Top-level entries the sandbox has anyway (system directories, /dev, /proc, /tmp). */
+const PROVIDED = new Set(['/usr', '/etc', ...SYSTEM_LINKS, '/dev', '/proc', '/tmp']);
+
+/** The missing parent directories of mount points, outermost first (under a provided directory: none). */
+export function parentsToMake(targets: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const t of targets) {
+    const parts = t.split('/').filter(Boolean);
+    if (parts.length < 2 || PROVIDED.has(`/${parts[0]}`)) continue;
+    for (let i = 1; i < parts.length; i++) {
+      const d = `/${parts.slice(0, i).join('/')}`;
+      if (!out.includes(d)) out.push(d);
+    }
+  }
+  return out;
 }
 
 function mountArgs(m: Mount): string[] {

@@ -1,16 +1,19 @@
 // What this machine offers for enforcing limits, detected once per process and cached:
-// `prlimit` (util-linux) for rlimits, a writable pids cgroup for process counts and tree kills.
+// `prlimit` (util-linux) for rlimits, writable cgroups (pids, memory, cpu) for limits on the whole
+// tree, `setpriv` (util-linux) to drop to an unprivileged uid when outlast runs as root.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { detectPidsCgroup, type PidsCgroupRoot } from './cgroup.js';
+import { detectCgroups, type CgroupRoots } from './cgroup.js';
 
 export interface HostCaps {
   /** Absolute path of `prlimit`, or null when it is missing (no CPU/memory/file-size limits). */
   prlimit: string | null;
-  /** Where per-exec pids cgroups go, or null when no pids cgroup is writable. */
-  cgroup: PidsCgroupRoot | null;
-  /** Running with uid 0: the kernel then ignores RLIMIT_NPROC. */
+  /** Where per-exec cgroups go (the controllers we can use), or null when none is writable. */
+  cgroup: CgroupRoots | null;
+  /** Running with uid 0: the kernel then ignores RLIMIT_NPROC, and sandboxes drop to a dedicated uid. */
   isRoot: boolean;
+  /** Absolute path of `setpriv`, or null when it is missing. */
+  setpriv: string | null;
 }
 
 /** Resolve a program name on a PATH-style list of directories (or check an absolute path). */
@@ -38,22 +41,35 @@ export function hostCaps(): HostCaps {
   if (!cached) {
     cached = {
       prlimit: findBinary('prlimit', `${process.env.PATH ?? ''}${delimiter}${SYSTEM_PATH}`),
-      cgroup: detectPidsCgroup(),
+      cgroup: detectCgroups(),
       isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
+      setpriv: findBinary('setpriv', `${process.env.PATH ?? ''}${delimiter}${SYSTEM_PATH}`),
     };
   }
   return cached;
 }
 
-/** Which rlimit-style limits the host can enforce (shared by both sandbox modes). */
-export function processLimitsEnforced(caps: HostCaps): { cpu_time: boolean; memory: boolean; file_size: boolean; processes: boolean } {
+/** Which resource limits the host can enforce (shared by both sandbox modes). */
+export function processLimitsEnforced(caps: HostCaps): {
+  cpu_time: boolean;
+  memory: boolean;
+  memory_tree: boolean;
+  file_size: boolean;
+  processes: boolean;
+  cpu_quota: boolean;
+} {
   const rl = caps.prlimit !== null;
+  const cg = caps.cgroup?.bases ?? {};
   return {
     cpu_time: rl,
-    memory: rl,
+    // The memory cgroup limits the whole tree (tmpfs files included); failing that, RLIMIT_AS limits
+    // each process on its own.
+    memory: cg.memory !== undefined || rl,
+    memory_tree: cg.memory !== undefined,
     file_size: rl,
     // A pids cgroup caps the tree; failing that, RLIMIT_NPROC works for non-root users only
     // (and then counts all of that user's processes, not just this tree).
-    processes: caps.cgroup !== null || (rl && !caps.isRoot),
+    processes: cg.pids !== undefined || (rl && !caps.isRoot),
+    cpu_quota: cg.cpu !== undefined,
   };
 }

@@ -14,6 +14,7 @@ export { UnsandboxedSandbox } from './none.js';
 export { OutputCapture, cutMarker } from './capture.js';
 export { findBinary, hostCaps, type HostCaps } from './host.js';
 export * from './sandbox.js';
+export { anonymousIdentity, identityFor, type SandboxIdentity, type SandboxRole } from './identity.js';
 
 export const BWRAP_MISSING =
   'bubblewrap (bwrap) is not installed: run `apt-get install bubblewrap`, or pass --sandbox none for unsandboxed development runs';

@@ -23,8 +23,11 @@ export class UnsandboxedSandbox implements Sandbox {
   readonly enforced: EnforcedLimits;
 
   constructor(private readonly host: HostCaps = hostCaps()) {
-    this.enforced = { wall_time: true, network: false, filesystem: false, ...processLimitsEnforced(host) };
+    this.enforced = { wall_time: true, network: false, filesystem: false, ...processLimitsEnforced(host), dedicated_uid: false, seccomp: false, tmp_size: false };
   }
+
+  /** Commands run as outlast's own user here: nothing to hand over. */
+  async adopt(): Promise<void> {}
 
   exec(opts: ExecOptions): Promise<ExecResult> {
     const m = opts.mounts?.[0];

@@ -2,10 +2,11 @@
 // unsandboxed implementations; they differ only in the argv they hand over.
 //
 // Launch chain (all exec'd in one pid, so the pid we hold is the final program):
-//   /bin/sh -c 'exec 2>&1; echo 0 > <cgroup>/tasks; exec "$@"'          merge stderr into stdout
+//   /bin/sh -c 'exec 2>&1; echo 0 > <cgroup>/tasks ...; exec "$@"'      merge stderr into stdout
 //                                                                         (true arrival order) and
-//                                                                         join the pids cgroup
-//   prlimit --cpu --as --fsize [--nproc] --                               set rlimits
+//                                                                         join the exec's cgroups
+//   prlimit --cpu --fsize [--as] [--nproc] --                             set rlimits (--as only
+//                                                                         without a memory cgroup)
 //   <argv>                                                                bwrap ... or /bin/sh -c cmd
 // The process is spawned detached (its own session and process group). Kill = SIGKILL to the
 // process group + SIGKILL to every pid in the cgroup. It happens on timeout, on abort, and also
@@ -13,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import type { SandboxLimits } from '../core/types.js';
 import { OutputCapture } from './capture.js';
-import { acquirePidsCgroup } from './cgroup.js';
+import { acquireCgroup } from './cgroup.js';
 import type { HostCaps } from './host.js';
 import { DEFAULT_OUTPUT_BYTES, type ExecResult } from './sandbox.js';
 
@@ -28,8 +29,10 @@ export interface TreeSpec {
   host: HostCaps;
   /** Processes the launcher itself keeps alive in the tree (bwrap: 2), added to `limits.processes`. */
   launcherProcesses: number;
-  /** Put the tree in a cgroup even without a process limit, to find every process at kill time. */
+  /** Put the tree in a cgroup even without a limit it would hold, to find every process at kill time. */
   trackWithCgroup: boolean;
+  /** Bytes the launched program can read from file descriptor 3 (e.g. bwrap's seccomp program). */
+  fd3?: Buffer;
 }
 
 const MIB = 1024 * 1024;
@@ -43,19 +46,20 @@ export function shQuote(s: string): string {
 
 function checkLimits(l: SandboxLimits): void {
   if (!(Number.isFinite(l.wall_time_sec) && l.wall_time_sec > 0)) throw new Error(`sandbox: wall_time_sec must be a positive number, got ${l.wall_time_sec}`);
-  for (const k of ['cpu_time_sec', 'memory_mb', 'processes', 'file_size_mb', 'output_bytes'] as const) {
+  for (const k of ['cpu_time_sec', 'memory_mb', 'processes', 'file_size_mb', 'output_bytes', 'tmp_mb', 'cpus'] as const) {
     const v = l[k];
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`sandbox: ${k} must be a non-negative number, got ${v}`);
   }
 }
 
 /** The prlimit arguments for the limits, or [] when none apply. */
-function rlimitArgs(l: SandboxLimits, host: HostCaps, nproc: number | undefined): string[] {
+function rlimitArgs(l: SandboxLimits, host: HostCaps, nproc: number | undefined, memoryInCgroup: boolean): string[] {
   if (!host.prlimit) return [];
   const args: string[] = [];
   // Soft limit first so the process gets SIGXCPU (exit 152) before the hard SIGKILL a second later.
   if (l.cpu_time_sec !== undefined) args.push(`--cpu=${Math.ceil(l.cpu_time_sec)}:${Math.ceil(l.cpu_time_sec) + 1}`);
-  if (l.memory_mb !== undefined) args.push(`--as=${Math.floor(l.memory_mb * MIB)}`);
+  // Without a memory cgroup, the best left is each process's address space.
+  if (l.memory_mb !== undefined && !memoryInCgroup) args.push(`--as=${Math.floor(l.memory_mb * MIB)}`);
   if (l.file_size_mb !== undefined) args.push(`--fsize=${Math.floor(l.file_size_mb * MIB)}`);
   if (nproc !== undefined) args.push(`--nproc=${nproc}`);
   return args.length ? [host.prlimit, ...args, '--'] : [];
@@ -77,15 +81,38 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
   if (spec.signal?.aborted) return result({ signal: 'SIGKILL', aborted: true });
 
   const maxProcs = limits.processes !== undefined ? Math.floor(limits.processes) + spec.launcherProcesses : undefined;
-  const cgroup = host.cgroup && (maxProcs !== undefined || spec.trackWithCgroup) ? acquirePidsCgroup(host.cgroup, maxProcs) : null;
-  // Without a cgroup, fall back to RLIMIT_NPROC (a no-op for root; `enforced` says so).
-  const nproc = !cgroup && maxProcs !== undefined && !host.isRoot ? maxProcs : undefined;
-  const join = cgroup ? `echo ${cgroup.joinValue} > ${shQuote(cgroup.joinFile)} || exit 125; ` : '';
-  const argv = ['-c', `exec 2>&1; ${join}exec "$@"`, 'outlast-sandbox', ...rlimitArgs(limits, host, nproc), ...spec.argv];
+  const bases = host.cgroup?.bases ?? {};
+  const wantCgroup =
+    spec.trackWithCgroup ||
+    (maxProcs !== undefined && bases.pids !== undefined) ||
+    (limits.memory_mb !== undefined && bases.memory !== undefined) ||
+    (limits.cpus !== undefined && bases.cpu !== undefined);
+  const cgroup =
+    host.cgroup && wantCgroup
+      ? acquireCgroup(host.cgroup, {
+          processes: maxProcs,
+          memoryBytes: limits.memory_mb !== undefined ? limits.memory_mb * MIB : undefined,
+          cpus: limits.cpus,
+        })
+      : null;
+  // Without a pids cgroup, fall back to RLIMIT_NPROC (a no-op for root; `enforced` says so).
+  const nproc = !cgroup?.has('pids') && maxProcs !== undefined && !host.isRoot ? maxProcs : undefined;
+  const join = cgroup ? `${cgroup.joinCommands(shQuote).map((c) => `${c} || exit 125; `).join('')}` : '';
+  const argv = ['-c', `exec 2>&1; ${join}exec "$@"`, 'outlast-sandbox', ...rlimitArgs(limits, host, nproc, cgroup?.has('memory') ?? false), ...spec.argv];
 
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
-      const child = spawn('/bin/sh', argv, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('/bin/sh', argv, {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true,
+        stdio: spec.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      });
+      if (spec.fd3) {
+        const fd3 = child.stdio[3] as import('node:stream').Writable;
+        fd3.on('error', () => {}); // the program died before reading it: its exit says why
+        fd3.end(spec.fd3);
+      }
       let timedOut = false;
       let aborted = false;
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -141,7 +168,8 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
       child.on('close', () => {
         cleanup();
         const e = exit ?? { code: null, signal: null };
-        resolve(result({ exit_code: e.code, signal: e.signal, timed_out: timedOut, ...(aborted ? { aborted: true } : {}) }));
+        const oom = (cgroup?.oomKilled() ?? 0) > 0;
+        resolve(result({ exit_code: e.code, signal: e.signal, timed_out: timedOut, ...(aborted ? { aborted: true } : {}), ...(oom ? { oom_killed: true } : {}) }));
       });
     });
   } finally {

@@ -2,6 +2,7 @@
 // nothing running afterwards. Implementations: bwrap.ts (bubblewrap), none.ts (unsandboxed, for
 // development only; recorded as such in provenance).
 import type { SandboxLimits, SandboxMode } from '../core/types.js';
+import type { SandboxIdentity } from './identity.js';
 
 /** A directory of the host made visible inside the sandbox. */
 export interface Mount {
@@ -28,6 +29,12 @@ export interface ExecOptions {
   stdin?: string;
   /** Abort the run early (kills the whole process tree). */
   signal?: AbortSignal;
+  /**
+   * Who the processes run as (see identity.ts). Honoured when outlast runs as root (a dedicated
+   * unprivileged uid; default: the anonymous agent identity); otherwise every process runs as the
+   * user running outlast, inside a user namespace.
+   */
+  identity?: SandboxIdentity;
 }
 
 export interface ExecResult {
@@ -42,10 +49,31 @@ export interface ExecResult {
   truncated_bytes: number;
   /** True when `signal` aborted the run (the tree was killed; `timed_out` stays false). */
   aborted?: boolean;
+  /** True when the kernel killed a process of the tree for going over the sandbox's memory limit. */
+  oom_killed?: boolean;
 }
 
-/** Which limits this sandbox really enforces on this machine (recorded in provenance). */
-export type EnforcedLimits = Record<'wall_time' | 'cpu_time' | 'memory' | 'processes' | 'file_size' | 'network' | 'filesystem', boolean>;
+/** Which limits and walls this sandbox really enforces on this machine (recorded in provenance). */
+export type EnforcedLimits = Record<
+  | 'wall_time'
+  | 'cpu_time'
+  /** Some memory limit (the whole tree's, or each process's address space). */
+  | 'memory'
+  /** The memory limit covers the whole tree, tmpfs files included (a memory cgroup). */
+  | 'memory_tree'
+  | 'processes'
+  | 'file_size'
+  | 'cpu_quota'
+  | 'network'
+  | 'filesystem'
+  /** Processes run as a dedicated unprivileged uid (outlast runs as root), not as outlast's own uid. */
+  | 'dedicated_uid'
+  /** The seccomp filter (seccomp.ts) is on. */
+  | 'seccomp'
+  /** /tmp and /dev/shm are size-limited tmpfs. */
+  | 'tmp_size',
+  boolean
+>;
 
 export interface Sandbox {
   readonly mode: SandboxMode;
@@ -53,7 +81,16 @@ export interface Sandbox {
   readonly unsandboxed: boolean;
   readonly enforced: EnforcedLimits;
   exec(opts: ExecOptions): Promise<ExecResult>;
+  /**
+   * Hand a directory the host made (a workspace, a scratch or result directory) to an identity, so
+   * that its sandboxed processes can read and write it: when processes run as a dedicated uid, the
+   * tree's owner becomes that uid; otherwise this does nothing. Default identity: the anonymous one.
+   */
+  adopt(dir: string, identity?: SandboxIdentity): Promise<void>;
 }
+
+/** Default size of the sandbox's private /tmp and /dev/shm (each), when the task does not set one. */
+export const DEFAULT_TMP_MB = 1024;
 
 /** Default output cap: 64 KiB head + tail. */
 export const DEFAULT_OUTPUT_BYTES = 64 * 1024;

@@ -1,13 +1,15 @@
 // Hosts with less to offer: no writable pids cgroup, no prlimit. `enforced` must say so, and the
 // tree kill must still hold (PID namespace for bwrap, process group for the unsandboxed mode).
 import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BwrapSandbox } from '../../src/sandbox/bwrap.js';
 import { findBinary, hostCaps } from '../../src/sandbox/host.js';
 import { UnsandboxedSandbox } from '../../src/sandbox/none.js';
 import { tempDir, uniqueSleep, waitGone } from './helpers.js';
 
 const ws = tempDir();
+// commands run as the anonymous sandbox identity when outlast runs as root: give it the workspace
+beforeAll(async () => new BwrapSandbox(findBinary('bwrap') ?? '/usr/bin/bwrap', hostCaps()).adopt(ws));
 afterAll(() => rmSync(ws, { recursive: true, force: true }));
 const bare = { ...hostCaps(), cgroup: null, prlimit: null };
 const bwrapPath = findBinary('bwrap');
