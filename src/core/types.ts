@@ -80,6 +80,17 @@ export interface Score {
   graded_at: string;
 }
 
+/**
+ * What the agent's workspace may hold: checked after every tool call (the agent is told) and when the
+ * final workspace is snapshotted (over the quota, it is not graded: score 0 with the reason).
+ */
+export interface WorkspaceQuota {
+  /** Apparent size of all its files, in MiB (sparse files count in full). */
+  mb: number;
+  /** Entries of any kind. */
+  files: number;
+}
+
 /** A tool a task declares for the agent (e.g. `evaluate`), run inside the rollout's sandbox. */
 export interface TaskTool {
   name: string;
@@ -131,6 +142,8 @@ export interface Task {
   limits: Limits;
   /** Resource limits for the sandboxed processes of this task. */
   sandbox: Omit<SandboxLimits, 'wall_time_sec' | 'output_bytes'>;
+  /** What the agent's workspace may hold. */
+  workspace_quota: WorkspaceQuota;
   /** Wall-time limit of the oracle/agent phase in seconds. */
   agent_timeout_sec: number;
   verifier: VerifierConfig;

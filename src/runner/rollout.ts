@@ -10,13 +10,16 @@ import { isUserError } from '../core/errors.js';
 import type { Harness, ModelAccess } from '../harnesses/harness.js';
 import type { Gateway } from '../gateway/index.js';
 import type { ModelEndpoint } from '../core/types.js';
+import { asIdentity } from '../sandbox/bound.js';
+import { identityFor } from '../sandbox/identity.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { copyTree, removeTree, sandboxLinkPolicy, TreeRefused } from '../sandbox/tree.js';
 import type { Layout } from '../store/layout.js';
 import type { Store } from '../store/store.js';
 import { TrajectoryWriter } from '../store/trajectory.js';
 import { createVerifier } from '../verifiers/index.js';
 import { versions } from './provenance.js';
-import { copyWorkspace } from './workspace.js';
+import { snapshotLimits } from './workspace.js';
 
 export interface RolloutContext {
   layout: Layout;
@@ -86,6 +89,11 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   const workspace = layout.workspace(spec.experiment_id, spec.rollout_id);
   const base = { rollout_id: spec.rollout_id, already_finished: false };
   const modelEvents: TrajectoryEvent[] = [];
+  // Who runs what: the harness (and the agent's code) as the rollout's agent, the grading code as its
+  // verifier (distinct unprivileged uids when outlast runs as root; see src/sandbox/identity.ts).
+  const agentId = identityFor(spec.rollout_id, 'agent');
+  const agentSandbox = asIdentity(sandbox, agentId);
+  const verifierSandbox = asIdentity(sandbox, identityFor(spec.rollout_id, 'verifier'));
   log.onEvent((e) => {
     if (e.type === 'model.response') modelEvents.push(e);
   });
@@ -109,9 +117,10 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   const prepared = prior.some((e) => e.type === 'phase' && e.phase === 'prepare' && e.status === 'done');
   const keepWorkspace = resumed && prepared && harness.resumable === true && fs.existsSync(workspace);
   if (!keepWorkspace) {
-    fs.rmSync(workspace, { recursive: true, force: true });
-    fs.mkdirSync(workspace, { recursive: true });
-    if (task.workspace_dir) copyWorkspace(task.workspace_dir, workspace);
+    await removeTree(workspace);
+    if (task.workspace_dir) await copyTree(task.workspace_dir, workspace);
+    else fs.mkdirSync(workspace, { recursive: true });
+    await agentSandbox.adopt(workspace);
     if (resumed) {
       const why = harness.resumable ? 'the earlier attempt stopped before its workspace was ready' : `harness ${harness.name} cannot continue a half-finished workspace`;
       log.append({ type: 'note', level: 'info', message: `starting over from the task's workspace on resume: ${why}` });
@@ -145,7 +154,7 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   let toolCalls = 0;
   let turns = 0;
   try {
-    const r = await harness.run({ task, workspace, sandbox, log, limits: spec.limits, seed: spec.seed, model, signal: stop.signal });
+    const r = await harness.run({ task, workspace, sandbox: agentSandbox, log, limits: spec.limits, seed: spec.seed, model, signal: stop.signal });
     ({ outcome, reason } = r);
     toolCalls = r.tool_calls;
     turns = r.turns;
@@ -174,19 +183,38 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   const tv = Date.now();
   if (outcome !== 'task_error' && outcome !== 'infra_error') {
     const scratch = path.join(rolloutDir, 'verify');
-    fs.rmSync(scratch, { recursive: true, force: true });
+    await removeTree(scratch);
+    fs.mkdirSync(scratch, { recursive: true });
     try {
       log.append({ type: 'phase', phase: 'snapshot', status: 'started' });
       const copy = path.join(scratch, 'workspace');
-      const snap = copyWorkspace(workspace, copy);
-      log.append({ type: 'phase', phase: 'snapshot', status: 'done', detail: { ...snap } });
-
-      log.append({ type: 'phase', phase: 'verify', status: 'started', detail: { verifier: task.verifier.kind } });
       const verifier = createVerifier(task.verifier, path.join(task.dir, 'task.toml'));
-      const v = await verifier.verify({ task, workspace: copy, tests: task.tests_dir, scratch, sandbox, seed: spec.seed, signal: ctx.signal });
-      score = v.score;
-      log.append({ type: 'verifier.result', score: v.score, run: v.run });
-      log.append({ type: 'phase', phase: 'verify', status: 'done', detail: { value: score.value, passed: score.passed } });
+      let snap;
+      try {
+        // The agent's files, owned by the agent, shared with the verifier through the rollout's group;
+        // links that would lead the verifier's code to files the agent never had are left out.
+        snap = await copyTree(workspace, copy, {
+          limits: snapshotLimits(task.workspace_quota),
+          owner: sandbox.enforced.dedicated_uid ? { uid: agentId.uid, gid: agentId.gid } : undefined,
+          groupLikeOwner: true,
+          keepLink: sandboxLinkPolicy(task.workdir),
+        });
+      } catch (err) {
+        if (!(err instanceof TreeRefused)) throw err;
+        // What the agent left cannot be graded: its failure, scored 0 with the reason.
+        const why = `the final workspace was not graded: ${err.reason}`;
+        log.append({ type: 'phase', phase: 'snapshot', status: 'failed', detail: { error: err.reason } });
+        score = { value: 0, passed: false, details: { source: 'snapshot', reason: why }, grader: { verifier: verifier.kind, version: verifier.version, settings: {} }, graded_at: new Date().toISOString() };
+        log.append({ type: 'verifier.result', score, run: { exit_code: null, duration_ms: 0, output: why, truncated_bytes: 0, timed_out: false } });
+      }
+      if (snap) {
+        log.append({ type: 'phase', phase: 'snapshot', status: 'done', detail: { ...snap } });
+        log.append({ type: 'phase', phase: 'verify', status: 'started', detail: { verifier: task.verifier.kind } });
+        const v = await verifier.verify({ task, workspace: copy, tests: task.tests_dir, scratch, sandbox: verifierSandbox, agent: agentSandbox, seed: spec.seed, signal: ctx.signal });
+        score = v.score;
+        log.append({ type: 'verifier.result', score: v.score, run: v.run });
+        log.append({ type: 'phase', phase: 'verify', status: 'done', detail: { value: score.value, passed: score.passed } });
+      }
     } catch (err) {
       if (ctx.signal?.aborted) {
         log.append({ type: 'note', level: 'warning', message: 'interrupted during verification; `outlast resume` continues it' });
@@ -196,7 +224,7 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
       reason = `verification failed: ${(err as Error).message}`;
       log.append({ type: 'phase', phase: 'verify', status: 'failed', detail: { error: (err as Error).message } });
     } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
+      await removeTree(scratch).catch(() => {});
     }
   }
 

@@ -6,8 +6,9 @@
 import { promises as fs } from 'node:fs';
 import type { SandboxIdentity } from './identity.js';
 
-/** lchown every entry of `dir` (itself included) to the identity's uid and gid. */
+/** lchown every entry of `dir` (itself included; a single file works too) to the identity's uid and gid. */
 export async function adoptTree(dir: string, id: SandboxIdentity): Promise<void> {
+  if (!(await fs.lstat(dir)).isDirectory()) return fs.lchown(dir, id.uid, id.gid);
   const stack: Buffer[] = [Buffer.from(dir)];
   while (stack.length > 0) {
     const d = stack.pop()!;

@@ -80,6 +80,10 @@ export interface Sandbox {
   /** True when commands run without isolation (`--sandbox none`). */
   readonly unsandboxed: boolean;
   readonly enforced: EnforcedLimits;
+  /** Set on a view bound to one identity (bound.ts): every exec of the view runs as it. */
+  readonly identity?: SandboxIdentity;
+  /** The sandbox a bound view was made from. */
+  readonly base?: Sandbox;
   exec(opts: ExecOptions): Promise<ExecResult>;
   /**
    * Hand a directory the host made (a workspace, a scratch or result directory) to an identity, so

@@ -33,6 +33,7 @@ import {
 import {
   DEFAULT_AGENT_TIMEOUT_SEC,
   DEFAULT_SANDBOX,
+  DEFAULT_WORKSPACE_QUOTA,
   DEFAULT_VERIFIER_COMMAND,
   DEFAULT_VERIFIER_TIMEOUT_SEC,
   limitsSchema,
@@ -95,7 +96,7 @@ const harborTomlSchema = z.looseObject({
       memory_mb: positive().optional(),
       storage_mb: positive().optional(),
       memory: z.string().regex(/^\s*\d+(\.\d+)?\s*[KMGT]?i?B?\s*$/i, 'expected a size such as "2G" or "512M"').optional(),
-      storage: z.string().optional(),
+      storage: z.string().regex(/^\s*\d+(\.\d+)?\s*[KMGT]?i?B?\s*$/i, 'expected a size such as "10G" or "512M"').optional(),
       gpus: z.number().int().nonnegative().optional(),
       gpu_types: z.array(z.string()).optional(),
       allow_internet: z.boolean().optional(),
@@ -121,21 +122,18 @@ const USED: Record<string, string[] | '*'> = {
   task: ['name', 'description', 'authors', 'keywords'],
   verifier: ['timeout_sec'],
   agent: ['timeout_sec'],
-  environment: ['memory_mb', 'memory', 'gpus', 'os'],
+  environment: ['memory_mb', 'memory', 'gpus', 'os', 'cpus', 'storage_mb', 'storage'],
   solution: [],
 };
 
 const FIELD_REASONS: Record<string, string> = {
   'verifier.env': 'not passed to the verifier',
-  'verifier.user': 'not applied; the verifier runs as the runner\'s user',
-  'agent.user': 'not applied; the agent runs as the runner\'s user',
+  'verifier.user': 'not applied; the verifier runs as outlast\'s own sandbox identity (docs/security.md)',
+  'agent.user': 'not applied; the agent runs as outlast\'s own sandbox identity (docs/security.md)',
   'agent.setup_timeout_sec': 'no setup phase without Docker',
   'solution.env': 'not passed to the oracle',
   'environment.build_timeout_sec': 'nothing is built',
   'environment.docker_image': 'the image is not pulled; commands run on this machine\'s system',
-  'environment.cpus': 'not enforced',
-  'environment.storage_mb': 'not enforced (the sandbox limits file size instead)',
-  'environment.storage': 'not enforced (the sandbox limits file size instead)',
   'environment.allow_internet': 'sandboxes never have network access',
   'environment.gpu_types': 'not checked; only whether a GPU exists is',
   'environment.mcp_servers': 'no MCP servers are started',
@@ -246,7 +244,7 @@ const DOCKERFILE_REASONS: Record<string, string> = {
   ENV: 'not set in the sandbox (only used to expand $VARS in WORKDIR, COPY and ADD)',
   CMD: 'not run',
   ENTRYPOINT: 'not run',
-  USER: "not applied; commands run as the runner's user",
+  USER: "not applied; commands run as outlast's own sandbox identity",
   EXPOSE: 'no effect without Docker',
   VOLUME: 'no effect without Docker',
   HEALTHCHECK: 'no effect without Docker',
@@ -390,7 +388,7 @@ export async function planHarborWorkspace(taskDir: string): Promise<WorkspacePla
       if (/^[0-7]{3,4}$/.test(flags.chmod)) mode = parseInt(flags.chmod, 8);
       else ignored.push(`${prefix}--chmod=${flags.chmod} not applied (only octal modes are)`);
     }
-    if (flags.chown) ignored.push(`${prefix}--chown=${flags.chown} not applied; files belong to the runner's user`);
+    if (flags.chown) ignored.push(`${prefix}--chown=${flags.chown} not applied; files belong to the agent's sandbox identity`);
     if (flags.link) {
       // --link changes layer reuse, not the files: nothing to report.
     }
@@ -583,8 +581,10 @@ export async function loadHarborTask(
 
   const env = cfg.environment ?? {};
   const declaredMb = env.memory_mb ?? (env.memory ? sizeToMb(env.memory) : undefined);
-  // RLIMIT_AS counts virtual memory, so Harbor's RAM figure only ever raises the default.
+  // Harbor's RAM figure only ever raises the default (without a memory cgroup the limit is each
+  // process's address space, which runtimes over-reserve).
   const memory_mb = cfg.sandbox?.memory_mb ?? Math.max(DEFAULT_SANDBOX.memory_mb, declaredMb ?? 0);
+  const storageMb = env.storage_mb ?? (env.storage ? sizeToMb(env.storage) : undefined);
 
   const metadata: Record<string, unknown> = { ...(cfg.metadata ?? {}) };
   if (cfg.task?.description !== undefined) metadata.description = cfg.task.description;
@@ -611,6 +611,12 @@ export async function loadHarborTask(
       memory_mb,
       processes: cfg.sandbox?.processes ?? DEFAULT_SANDBOX.processes,
       file_size_mb: cfg.sandbox?.file_size_mb ?? DEFAULT_SANDBOX.file_size_mb,
+      ...(cfg.sandbox?.tmp_mb !== undefined ? { tmp_mb: cfg.sandbox.tmp_mb } : {}),
+      ...((cfg.sandbox?.cpus ?? env.cpus) !== undefined ? { cpus: cfg.sandbox?.cpus ?? env.cpus } : {}),
+    },
+    workspace_quota: {
+      mb: cfg.sandbox?.workspace_mb ?? storageMb ?? DEFAULT_WORKSPACE_QUOTA.mb,
+      files: cfg.sandbox?.workspace_files ?? DEFAULT_WORKSPACE_QUOTA.files,
     },
     agent_timeout_sec: cfg.agent?.timeout_sec ?? DEFAULT_AGENT_TIMEOUT_SEC,
     verifier: { kind: 'command', command: DEFAULT_VERIFIER_COMMAND, timeout_sec: cfg.verifier?.timeout_sec ?? DEFAULT_VERIFIER_TIMEOUT_SEC },

@@ -8,7 +8,7 @@ import { parseWith } from '../core/validate.js';
 import { checkSolution, checkTestsReferenced, checkToolNames, optionalDir, readInstruction, readTaskToml, shown, statOrNull } from './common.js';
 import { defaultFamily, defaultName, isHarborTask, loadHarborTask, type HarborLoadOptions } from './harbor.js';
 import { hashTaskDir } from './hash.js';
-import { commandVerifierSchema, DEFAULT_SANDBOX, NATIVE_WORKDIR, nativeTaskTomlSchema } from './schema.js';
+import { commandVerifierSchema, DEFAULT_SANDBOX, DEFAULT_WORKSPACE_QUOTA, NATIVE_WORKDIR, nativeTaskTomlSchema } from './schema.js';
 
 export interface LoadOptions extends HarborLoadOptions {}
 
@@ -67,7 +67,13 @@ async function loadNativeTask(dir: string, tomlFile: string, toml: Record<string
       memory_mb: cfg.sandbox.memory_mb ?? DEFAULT_SANDBOX.memory_mb,
       processes: cfg.sandbox.processes ?? DEFAULT_SANDBOX.processes,
       file_size_mb: cfg.sandbox.file_size_mb ?? DEFAULT_SANDBOX.file_size_mb,
+      tmp_mb: cfg.sandbox.tmp_mb,
+      cpus: cfg.sandbox.cpus,
     }),
+    workspace_quota: {
+      mb: cfg.sandbox.workspace_mb ?? DEFAULT_WORKSPACE_QUOTA.mb,
+      files: cfg.sandbox.workspace_files ?? DEFAULT_WORKSPACE_QUOTA.files,
+    },
     agent_timeout_sec: cfg.agent.timeout_sec,
     verifier,
     tools,

@@ -12,13 +12,15 @@ export const DEFAULT_AGENT_TIMEOUT_SEC = 600;
 export const DEFAULT_VERIFIER_TIMEOUT_SEC = 600;
 export const DEFAULT_VERIFIER_COMMAND = 'bash /tests/test.sh';
 export const DEFAULT_TOOL_TIMEOUT_SEC = 300;
-/** Default sandbox resource limits (per process, except `processes`). */
+/** Default sandbox resource limits (memory and processes of the whole tree; file size per file). */
 export const DEFAULT_SANDBOX = {
-  /** RLIMIT_AS counts virtual memory, which runtimes over-reserve: keep it generous. */
+  /** The whole tree's memory where a memory cgroup exists, else each process's address space (RLIMIT_AS). */
   memory_mb: 4096,
   processes: 256,
   file_size_mb: 1024,
 } as const;
+/** Default quota of the agent's workspace (checked after each tool call and when it is snapshotted). */
+export const DEFAULT_WORKSPACE_QUOTA = { mb: 4096, files: 200_000 } as const;
 
 /** Task names: letters, digits, `.`, `_`, `-`, and `/` (Harbor's `org/name`). */
 export const TASK_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._\/-]*$/;
@@ -45,6 +47,10 @@ export const sandboxSchema = z.strictObject({
   memory_mb: positive().optional(),
   processes: positiveInt().optional(),
   file_size_mb: positive().optional(),
+  tmp_mb: positive().optional(),
+  cpus: positive().optional(),
+  workspace_mb: positive().optional(),
+  workspace_files: positiveInt().optional(),
 });
 
 export const toolSchema = z.strictObject({

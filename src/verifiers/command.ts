@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandVerifierConfig, Score } from '../core/types.js';
+import { copyTree } from '../sandbox/tree.js';
 import { runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
 
 export const COMMAND_VERIFIER_VERSION = '1.0.0';
@@ -70,9 +71,17 @@ export class CommandVerifier implements Verifier {
   async verify(ctx: VerifyContext): Promise<VerifyOutcome> {
     const logsDir = path.join(ctx.scratch, 'logs-verifier');
     fs.rmSync(logsDir, { recursive: true, force: true });
-    fs.mkdirSync(logsDir, { recursive: true });
+    fs.mkdirSync(logsDir, { recursive: true, mode: 0o700 });
+    await ctx.sandbox.adopt(logsDir);
     const mounts = [{ host: logsDir, target: '/logs/verifier', readonly: false }];
-    if (ctx.tests) mounts.push({ host: ctx.tests, target: '/tests', readonly: true });
+    if (ctx.tests) {
+      // a pristine copy the verifier's identity can read, whatever the task directory's modes
+      const tests = path.join(ctx.scratch, 'tests');
+      fs.rmSync(tests, { recursive: true, force: true });
+      await copyTree(ctx.tests, tests);
+      await ctx.sandbox.adopt(tests);
+      mounts.push({ host: tests, target: '/tests', readonly: true });
+    }
     const res = await ctx.sandbox.exec({
       command: this.config.command,
       workspace: ctx.workspace,

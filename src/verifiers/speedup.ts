@@ -211,6 +211,7 @@ export class SpeedupVerifier implements Verifier {
     for (const d of [srcDir, outDir]) {
       fs.rmSync(d, { recursive: true, force: true });
       fs.mkdirSync(d, { recursive: true });
+      await ctx.sandbox.adopt(d);
     }
     for (const name of c.sources) {
       const from = path.join(ctx.workspace, name);
@@ -224,6 +225,7 @@ export class SpeedupVerifier implements Verifier {
       if (st.size > MAX_SOURCE_BYTES) return noRun(`${name} is larger than ${MAX_SOURCE_BYTES} bytes`);
       fs.copyFileSync(from, path.join(srcDir, name));
     }
+    await ctx.sandbox.adopt(srcDir);
 
     // 2. the grader, in a fresh sandbox
     const useMounts = !ctx.sandbox.unsandboxed;

@@ -13,7 +13,13 @@ export interface VerifyContext {
   tests: string | null;
   /** A scratch directory private to this verification (e.g. for /logs/verifier). */
   scratch: string;
+  /** The verifier's sandbox: every exec runs as the rollout's verifier identity. */
   sandbox: Sandbox;
+  /**
+   * The agent's sandbox, for running the agent's code out of the grading process (as the agent's
+   * identity, without the verifier's mounts). Absent when the caller grades outside a rollout.
+   */
+  agent?: Sandbox;
   /** Seed for anything random the verifier draws (recorded with the score). */
   seed: number;
   signal?: AbortSignal;

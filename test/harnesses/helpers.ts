@@ -129,6 +129,7 @@ export async function runDirect(
   if (!fs.existsSync(workspace)) {
     fs.mkdirSync(workspace, { recursive: true });
     if (task.workspace_dir) fs.cpSync(task.workspace_dir, workspace, { recursive: true });
+    await env.sandbox.adopt(workspace); // sandboxed commands run as the anonymous identity here
   }
   const log = new TrajectoryWriter(file, { fsync: o.fsync ?? false });
   if (o.onEvent) log.onEvent(o.onEvent);

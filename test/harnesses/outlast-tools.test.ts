@@ -25,7 +25,9 @@ beforeAll(async () => {
   fs.mkdirSync(ws);
   outside = path.join(dir, 'secret.txt');
   fs.writeFileSync(outside, 'host secret\n');
-  ctx = { task, workspace: ws, sandbox: await createSandbox('bwrap'), log: new TrajectoryWriter(path.join(dir, 't.jsonl'), { fsync: false }), limits: {}, seed: 0, signal: new AbortController().signal };
+  const sandbox = await createSandbox('bwrap');
+  await sandbox.adopt(ws);
+  ctx = { task, workspace: ws, sandbox, log: new TrajectoryWriter(path.join(dir, 't.jsonl'), { fsync: false }), limits: {}, seed: 0, signal: new AbortController().signal };
 });
 afterAll(() => {
   ctx.log.close();

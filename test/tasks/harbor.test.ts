@@ -19,6 +19,9 @@ describe('the log-summary example', () => {
     expect(t.format).toBe('harbor');
     expect(t.name).toBe('log-summary');
     expect(t.family).toBe('examples');
+    // [environment] cpus and storage_mb become the CPU quota and the workspace quota
+    expect(t.sandbox.cpus).toBe(1);
+    expect(t.workspace_quota.mb).toBe(10240);
     expect(t.workdir).toBe('/app');
     expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh', timeout_sec: 120 });
     expect(t.agent_timeout_sec).toBe(600);
@@ -34,8 +37,6 @@ describe('the log-summary example', () => {
     const df = 'environment/Dockerfile';
     expect(t.ignored).toEqual([
       'task.toml: [environment] build_timeout_sec = 600 — nothing is built',
-      'task.toml: [environment] cpus = 1 — not enforced',
-      'task.toml: [environment] storage_mb = 10240 — not enforced (the sandbox limits file size instead)',
       `${df}:1: FROM python:3.12-slim-bookworm — base image not used; commands run on this machine's own system (read-only)`,
       `${df}:3: RUN apt-get update && apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/* — not run; whatever it would install or create is missing unless this machine already has it`,
       `${df}:11: ENV PYTHONDONTWRITEBYTECODE=1 — not set in the sandbox (only used to expand $VARS in WORKDIR, COPY and ADD)`,
@@ -114,7 +115,7 @@ turns = 7
     expect(t.ignored).toEqual(
       expect.arrayContaining([
         'task.toml: [verifier] env = {"API_KEY":"x"} — not passed to the verifier',
-        'task.toml: [agent] user = "agent" — not applied; the agent runs as the runner\'s user',
+        'task.toml: [agent] user = "agent" — not applied; the agent runs as outlast\'s own sandbox identity (docs/security.md)',
         'task.toml: [solution] env = {"A":"b"} — not passed to the oracle',
         'task.toml: [environment] docker_image = "org/img:1" — the image is not pulled; commands run on this machine\'s system',
         'task.toml: [environment] allow_internet = true — sandboxes never have network access',
@@ -264,7 +265,7 @@ describe('Dockerfile replay', () => {
       "environment/Dockerfile:1: FROM x — base image not used; commands run on this machine's own system (read-only)",
       'environment/Dockerfile:3: ADD https://example.com/x.tar.gz /app/ — remote source https://example.com/x.tar.gz is not fetched (no network)',
       'environment/Dockerfile:4: ADD pkg.tar.gz /app/ — local archive pkg.tar.gz is not extracted',
-      "environment/Dockerfile:5: USER agent — not applied; commands run as the runner's user",
+      "environment/Dockerfile:5: USER agent — not applied; commands run as outlast's own sandbox identity",
       'environment/Dockerfile:6: EXPOSE 80 — no effect without Docker',
     ]);
   });

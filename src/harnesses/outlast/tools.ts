@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { EvaluationEvent, ToolResultEvent, TrajectoryEvent } from '../../core/events.js';
 import type { TaskTool } from '../../core/types.js';
 import type { IRTool } from '../../gateway/ir.js';
+import { readAgentFile } from '../../sandbox/agent-file.js';
 import { cutMarker } from '../../sandbox/capture.js';
 import type { ExecOptions } from '../../sandbox/sandbox.js';
 import { TASK_FILES_MOUNT } from '../../core/mounts.js';
@@ -88,8 +89,12 @@ export async function runTool(name: string, args: unknown, env: ToolEnv): Promis
     const out = await dispatch(name, a, env);
     return { duration_ms: Math.round(performance.now() - t0), ...out };
   } catch (e) {
-    if (!(e instanceof ToolError)) throw e;
-    return { exit_code: 1, output: `error: ${e.message}`, truncated_bytes: 0, timed_out: false, duration_ms: Math.round(performance.now() - t0), error: e.message };
+    // A file the agent made that the host cannot handle (permissions, odd names, a full disk) is the
+    // agent's tool error, not a crash of the harness.
+    const fsError = typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+    if (!(e instanceof ToolError) && !fsError) throw e;
+    const message = e instanceof ToolError ? e.message : `${(e as NodeJS.ErrnoException).code}: ${(e as Error).message}`;
+    return { exit_code: 1, output: `error: ${message}`, truncated_bytes: 0, timed_out: false, duration_ms: Math.round(performance.now() - t0), error: message };
   }
 }
 
@@ -97,6 +102,35 @@ class ToolError extends Error {}
 
 /** Largest file read_file and edit_file load. */
 const MAX_READ_BYTES = 32 * 1024 * 1024;
+/** Most entries list_files shows. */
+const LIST_LIMIT = 1000;
+
+/**
+ * Entries under `dir` to `depth` levels, sorted by name, directories ending in "/" and links in
+ * " ->"; names are read as bytes (shown as UTF-8), and a directory is read only as far as the limit.
+ */
+async function listTree(dir: string, depth: number, limit: number): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: Buffer, prefix: string, level: number): Promise<void> => {
+    const names: Array<{ name: Buffer; dir: boolean; link: boolean }> = [];
+    const h = await fs.promises.opendir(d as unknown as string, { encoding: 'buffer' as BufferEncoding });
+    for await (const e of h) {
+      names.push({ name: e.name as unknown as Buffer, dir: e.isDirectory(), link: e.isSymbolicLink() });
+      if (names.length >= limit) break;
+    }
+    names.sort((x, y) => Buffer.compare(x.name, y.name));
+    for (const e of names) {
+      if (out.length >= limit) return;
+      const shown = e.name.toString('utf8');
+      if (e.dir) {
+        out.push(`${prefix}${shown}/`);
+        if (level < depth) await walk(Buffer.concat([d, Buffer.from('/'), e.name]), `${prefix}${shown}/`, level + 1);
+      } else out.push(`${prefix}${shown}${e.link ? ' ->' : ''}`);
+    }
+  };
+  await walk(Buffer.from(dir), '', 1);
+  return out;
+}
 
 type Partial0 = Omit<ToolOutcome, 'duration_ms'>;
 
@@ -110,12 +144,8 @@ async function dispatch(name: string, a: Record<string, unknown>, env: ToolEnv):
       return sandboxed(`exec bash -c ${shellQuote(command)}`, timeout, env);
     }
     case 'read_file': {
-      const file = resolveInside(ws, reqString(a, 'path'), env.ctx.task.workdir);
-      const st = statOrNull(file);
-      if (!st) throw new ToolError(`no such file: ${reqString(a, 'path')}`);
-      if (st.isDirectory()) throw new ToolError(`${reqString(a, 'path')} is a directory (use list_files)`);
-      if (st.size > MAX_READ_BYTES) throw new ToolError(`${reqString(a, 'path')} is ${st.size} bytes; read parts of it with bash (head, sed -n, grep)`);
-      const text = fs.readFileSync(file, 'utf8');
+      const rel = reqString(a, 'path');
+      const text = (await readRegular(resolveInside(ws, rel, env.ctx.task.workdir), rel, 'read parts of it with bash (head, sed -n, grep)')).toString('utf8');
       const lines = text.split('\n');
       if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
       const start = Math.max(1, optInt(a, 'start_line') ?? 1);
@@ -129,9 +159,14 @@ async function dispatch(name: string, a: Record<string, unknown>, env: ToolEnv):
       const rel = reqString(a, 'path');
       const content = reqString(a, 'content', true);
       const file = resolveInside(ws, rel, env.ctx.task.workdir);
-      if (statOrNull(file)?.isDirectory()) throw new ToolError(`${rel} is a directory`);
+      const st = lstatOrNull(file);
+      if (st?.isDirectory()) throw new ToolError(`${rel} is a directory`);
+      if (st && !st.isFile()) throw new ToolError(`${rel} is not a regular file`);
+      // What the host creates in the workspace goes to the agent's identity, like what it makes itself.
+      const created = firstMissing(ws, path.dirname(file));
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, content);
+      await fs.promises.writeFile(file, content, { flag: st ? 'w' : 'wx' });
+      await env.ctx.sandbox.adopt(created ?? file);
       return ok(`wrote ${Buffer.byteLength(content)} bytes to ${rel}`);
     }
     case 'edit_file': {
@@ -140,10 +175,7 @@ async function dispatch(name: string, a: Record<string, unknown>, env: ToolEnv):
       const newS = reqString(a, 'new_string', true);
       if (oldS === '') throw new ToolError('old_string is empty');
       const file = resolveInside(ws, rel, env.ctx.task.workdir);
-      const st = statOrNull(file);
-      if (!st?.isFile()) throw new ToolError(`no such file: ${rel}`);
-      if (st.size > MAX_READ_BYTES) throw new ToolError(`${rel} is ${st.size} bytes, too large for edit_file; use bash`);
-      const text = fs.readFileSync(file, 'utf8');
+      const text = (await readRegular(file, rel, 'edit it with bash (sed, python)')).toString('utf8');
       const first = text.indexOf(oldS);
       if (first === -1) throw new ToolError(`old_string was not found in ${rel} (it must match exactly, whitespace included)`);
       const lines: number[] = [];
@@ -157,20 +189,8 @@ async function dispatch(name: string, a: Record<string, unknown>, env: ToolEnv):
       const dir = resolveInside(ws, rel, env.ctx.task.workdir);
       if (!statOrNull(dir)?.isDirectory()) throw new ToolError(`not a directory: ${rel}`);
       const depth = Math.max(1, Math.min(10, optInt(a, 'max_depth') ?? 3));
-      const out: string[] = [];
-      const LIMIT = 1000;
-      const walk = (d: string, prefix: string, level: number): void => {
-        const entries = fs.readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1));
-        for (const e of entries) {
-          if (out.length >= LIMIT) return;
-          if (e.isDirectory()) {
-            out.push(`${prefix}${e.name}/`);
-            if (level < depth) walk(path.join(d, e.name), `${prefix}${e.name}/`, level + 1);
-          } else out.push(`${prefix}${e.name}${e.isSymbolicLink() ? ' ->' : ''}`);
-        }
-      };
-      walk(dir, '', 1);
-      if (out.length >= LIMIT) out.push(`[listing stopped at ${LIMIT} entries]`);
+      const out = await listTree(dir, depth, LIST_LIMIT);
+      if (out.length >= LIST_LIMIT) out.push(`[listing stopped at ${LIST_LIMIT} entries]`);
       return capped(out.length ? out.join('\n') : '(empty)', env.settings.output_bytes);
     }
     case 'submit':
@@ -272,6 +292,30 @@ function within(root: string, p: string): boolean {
 
 function statOrNull(p: string): fs.Stats | null {
   return fs.statSync(p, { throwIfNoEntry: false }) ?? null;
+}
+
+function lstatOrNull(p: string): fs.Stats | null {
+  return fs.lstatSync(p, { throwIfNoEntry: false }) ?? null;
+}
+
+/** The outermost directory of `dir` below `root` that does not exist yet (null when `dir` exists). */
+function firstMissing(root: string, dir: string): string | null {
+  let missing: string | null = null;
+  for (let d = dir; d !== root && d.startsWith(root + path.sep) && !lstatOrNull(d); d = path.dirname(d)) missing = d;
+  return missing;
+}
+
+/**
+ * The bytes of a regular file of the workspace (already resolved inside it), read without following
+ * a link or blocking on a FIFO; a one-line tool error for anything else.
+ */
+async function readRegular(file: string, rel: string, hint: string): Promise<Buffer> {
+  const r = await readAgentFile(file, MAX_READ_BYTES);
+  if (r.ok) return r.data;
+  if (r.missing) throw new ToolError(`no such file: ${rel}`);
+  if (r.reason === 'is a directory') throw new ToolError(`${rel} is a directory (use list_files)`);
+  if (r.reason.startsWith('is ') && r.reason.includes('bytes')) throw new ToolError(`${rel} ${r.reason}; ${hint}`);
+  throw new ToolError(`${rel} ${r.reason}`);
 }
 
 function reqString(a: Record<string, unknown>, k: string, allowEmpty = false): string {
