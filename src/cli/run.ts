@@ -105,7 +105,8 @@ export function summarize(results: RolloutResult[]): { line: string; problems: n
   const finished = results.filter((r) => !r.interrupted);
   const passed = finished.filter((r) => r.score?.passed).length;
   const problems = finished.filter((r) => r.outcome === 'infra_error' || r.outcome === 'task_error').length;
-  return { line: `${finished.length} rollouts finished: ${passed} passed, ${finished.length - passed} failed${problems ? ` (${problems} infra/task errors)` : ''}`, problems };
+  const behind = results.filter((r) => r.index_error).map((r) => `\nwarning: rollout ${r.rollout_id}: ${r.index_error}`);
+  return { line: `${finished.length} rollouts finished: ${passed} passed, ${finished.length - passed} failed${problems ? ` (${problems} infra/task errors)` : ''}${behind.join('')}`, problems };
 }
 
 export function register(program: Command): void {

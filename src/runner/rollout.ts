@@ -13,13 +13,12 @@ import type { ModelEndpoint } from '../core/types.js';
 import { asIdentity } from '../sandbox/bound.js';
 import { identityFor } from '../sandbox/identity.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
-import { copyTree, removeTree, sandboxLinkPolicy, TreeRefused } from '../sandbox/tree.js';
+import { copyTree, removeTree } from '../sandbox/tree.js';
 import type { Layout } from '../store/layout.js';
 import type { Store } from '../store/store.js';
 import { TrajectoryWriter } from '../store/trajectory.js';
-import { createVerifier } from '../verifiers/index.js';
+import { gradeWorkspace } from './grade.js';
 import { versions } from './provenance.js';
-import { snapshotLimits } from './workspace.js';
 
 export interface RolloutContext {
   layout: Layout;
@@ -45,6 +44,8 @@ export interface RolloutResult {
   already_finished: boolean;
   /** True when the rollout was stopped from outside before it finished. */
   interrupted: boolean;
+  /** Set when the store (derived) could not take some of its events, e.g. on a full disk. */
+  index_error?: string;
 }
 
 /** Extra seconds the runner waits past a harness's own time limit before it kills it. */
@@ -58,27 +59,49 @@ function harnessTimeoutSec(task: Task, limits: Limits): number {
 export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
   const { layout, spec } = ctx;
   const trajectory = layout.trajectory(spec.experiment_id, spec.rollout_id);
-  const log = new TrajectoryWriter(trajectory);
+  const log = new TrajectoryWriter(trajectory, { reserve: true });
+  // The store is derived from the log: an event it cannot take now (a full disk) waits in a backlog,
+  // tried again before the next one and at the end; the log itself keeps everything.
   let storeChain: Promise<void> = Promise.resolve();
+  const backlog: Array<{ e: TrajectoryEvent; where: { offset: number; length: number } }> = [];
+  let indexError: Error | null = null;
+  const flush = async (): Promise<void> => {
+    while (backlog.length > 0) {
+      const { e, where } = backlog[0]!;
+      try {
+        await ctx.store.applyEvent(spec.experiment_id, spec.rollout_id, trajectory, e, where);
+      } catch (err) {
+        indexError = err as Error;
+        return;
+      }
+      backlog.shift();
+      indexError = null;
+    }
+  };
   const index = (e: TrajectoryEvent, where: { offset: number; length: number }): void => {
-    storeChain = storeChain.then(() => ctx.store.applyEvent(spec.experiment_id, spec.rollout_id, trajectory, e, where));
+    backlog.push({ e, where });
+    storeChain = storeChain.then(flush);
   };
   log.onEvent((e, where) => {
     index(e, where);
     ctx.onEvent?.(e);
   });
   const base: Omit<RolloutResult, 'outcome' | 'score' | 'reason'> = { rollout_id: spec.rollout_id, already_finished: false, interrupted: false };
+  let result: RolloutResult;
   try {
     const prior = log.existing;
     const finished = prior.find((e) => e.type === 'rollout.finished');
-    if (finished && finished.type === 'rollout.finished') {
-      return { ...base, outcome: finished.outcome, score: finished.score, reason: finished.reason, already_finished: true };
-    }
-    return await lifecycle(ctx, log, prior);
+    result =
+      finished && finished.type === 'rollout.finished'
+        ? { ...base, outcome: finished.outcome, score: finished.score, reason: finished.reason, already_finished: true }
+        : await lifecycle(ctx, log, prior);
   } finally {
     log.close();
     await storeChain;
+    await flush();
   }
+  if (indexError) result.index_error = `the store could not index it (${(indexError as Error).message}); its log is complete: run \`outlast rebuild\``;
+  return result;
 }
 
 async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: TrajectoryEvent[]): Promise<RolloutResult> {
@@ -183,38 +206,8 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   const tv = Date.now();
   if (outcome !== 'task_error' && outcome !== 'infra_error') {
     const scratch = path.join(rolloutDir, 'verify');
-    await removeTree(scratch);
-    fs.mkdirSync(scratch, { recursive: true });
     try {
-      log.append({ type: 'phase', phase: 'snapshot', status: 'started' });
-      const copy = path.join(scratch, 'workspace');
-      const verifier = createVerifier(task.verifier, path.join(task.dir, 'task.toml'));
-      let snap;
-      try {
-        // The agent's files, owned by the agent, shared with the verifier through the rollout's group;
-        // links that would lead the verifier's code to files the agent never had are left out.
-        snap = await copyTree(workspace, copy, {
-          limits: snapshotLimits(task.workspace_quota),
-          owner: sandbox.enforced.dedicated_uid ? { uid: agentId.uid, gid: agentId.gid } : undefined,
-          groupLikeOwner: true,
-          keepLink: sandboxLinkPolicy(task.workdir),
-        });
-      } catch (err) {
-        if (!(err instanceof TreeRefused)) throw err;
-        // What the agent left cannot be graded: its failure, scored 0 with the reason.
-        const why = `the final workspace was not graded: ${err.reason}`;
-        log.append({ type: 'phase', phase: 'snapshot', status: 'failed', detail: { error: err.reason } });
-        score = { value: 0, passed: false, details: { source: 'snapshot', reason: why }, grader: { verifier: verifier.kind, version: verifier.version, settings: {} }, graded_at: new Date().toISOString() };
-        log.append({ type: 'verifier.result', score, run: { exit_code: null, duration_ms: 0, output: why, truncated_bytes: 0, timed_out: false } });
-      }
-      if (snap) {
-        log.append({ type: 'phase', phase: 'snapshot', status: 'done', detail: { ...snap } });
-        log.append({ type: 'phase', phase: 'verify', status: 'started', detail: { verifier: task.verifier.kind } });
-        const v = await verifier.verify({ task, workspace: copy, tests: task.tests_dir, scratch, sandbox: verifierSandbox, agent: agentSandbox, seed: spec.seed, signal: ctx.signal });
-        score = v.score;
-        log.append({ type: 'verifier.result', score: v.score, run: v.run });
-        log.append({ type: 'phase', phase: 'verify', status: 'done', detail: { value: score.value, passed: score.passed } });
-      }
+      score = await gradeWorkspace({ task, workspace, scratch, verifier: verifierSandbox, agent: agentSandbox, seed: spec.seed, log, signal: ctx.signal });
     } catch (err) {
       if (ctx.signal?.aborted) {
         log.append({ type: 'note', level: 'warning', message: 'interrupted during verification; `outlast resume` continues it' });

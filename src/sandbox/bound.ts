@@ -3,7 +3,7 @@
 import type { SandboxIdentity } from './identity.js';
 import type { Sandbox } from './sandbox.js';
 
-export function asIdentity(sandbox: Sandbox, identity: SandboxIdentity): Sandbox {
+export function asIdentity(sandbox: Sandbox, identity: SandboxIdentity): Sandbox & { identity: SandboxIdentity } {
   const base = sandbox.identity ? sandbox.base ?? sandbox : sandbox;
   return {
     mode: base.mode,

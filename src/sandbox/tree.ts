@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { constants as C, promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { WorkspaceQuota } from '../core/types.js';
 
 /** What a tree may hold. */
 export interface TreeLimits {
@@ -30,6 +31,11 @@ export const DEFAULT_TREE_LIMITS: TreeLimits = {
   maxDepth: 128,
   maxPathBytes: 3000,
 };
+
+/** The limits of a workspace under a task's quota (depth and path length as any tree a kernel can still open). */
+export function quotaLimits(q: WorkspaceQuota): TreeLimits {
+  return { ...DEFAULT_TREE_LIMITS, maxBytes: q.mb * 1024 * 1024, maxEntries: q.files };
+}
 
 export interface CopyReport {
   files: number;
@@ -80,6 +86,47 @@ export function shownName(p: Buffer): string {
 /** Codes that mean the tree itself is unreadable as a tree (not an infrastructure failure). */
 const CONTENT_ERRORS = new Set(['ENAMETOOLONG', 'ELOOP', 'EILSEQ', 'EOVERFLOW']);
 
+/** One entry the walk met, with its lstat. */
+interface Visit {
+  rel: Buffer;
+  st: import('node:fs').Stats;
+  depth: number;
+}
+
+/**
+ * Walk the tree at `root` (iteratively, lstat only, names as bytes), checking `limits` as it goes
+ * (TreeRefused as soon as one is broken), and call `visit` for every entry below the root, parents
+ * before children; a directory is read after its visit returns.
+ */
+async function walkTree(root: Buffer, limits: TreeLimits, visit: (v: Visit) => Promise<void>): Promise<{ bytes: number; entries: number }> {
+  let bytes = 0;
+  let entries = 0;
+  const stack: Array<{ rel: Buffer; depth: number }> = [{ rel: Buffer.alloc(0), depth: 0 }];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    for (const ent of await fs.readdir(join(root, d.rel), { withFileTypes: true, encoding: 'buffer' })) {
+      const rel = join(d.rel, ent.name as unknown as Buffer);
+      if (++entries > limits.maxEntries) throw new TreeRefused(`the workspace holds more than ${limits.maxEntries} entries (files, directories and links)`);
+      if (rel.length > limits.maxPathBytes) throw new TreeRefused(`the workspace has a path longer than ${limits.maxPathBytes} bytes: ${shownName(rel).slice(0, 80)}...`);
+      const st = await fs.lstat(join(root, rel));
+      if (st.isDirectory()) {
+        if (d.depth + 1 > limits.maxDepth) throw new TreeRefused(`the workspace nests directories deeper than ${limits.maxDepth} levels`);
+      } else if (st.isFile()) {
+        bytes += st.size;
+        if (bytes > limits.maxBytes) throw new TreeRefused(`the workspace holds more than ${formatBytes(limits.maxBytes)} (apparent size, sparse files counted in full)`);
+      }
+      await visit({ rel, st, depth: d.depth + 1 });
+      if (st.isDirectory()) stack.push({ rel, depth: d.depth + 1 });
+    }
+  }
+  return { bytes, entries };
+}
+
+/** Walk a tree only to check it against `limits`: its apparent bytes and entries, or TreeRefused. */
+export async function measureTree(root: string, limits: TreeLimits): Promise<{ bytes: number; entries: number }> {
+  return walkTree(Buffer.from(root), limits, async () => {});
+}
+
 /**
  * Copy the tree at `src` into a new directory `dst` (its parent must exist; `dst` must not).
  * Regular files, directories and symlinks (as links) are copied; anything else is skipped and
@@ -92,7 +139,6 @@ export async function copyTree(src: string, dst: string, opts: CopyOptions = {})
   const srcRoot = Buffer.from(src);
   const dstRoot = Buffer.from(dst);
   const links: Buffer[] = [];
-  let entries = 0;
   const modeOf = (m: number): number => {
     if (m & 0o6000) r.cleared_setid++;
     let mode = m & 0o777;
@@ -105,43 +151,31 @@ export async function copyTree(src: string, dst: string, opts: CopyOptions = {})
   try {
     const top = await fs.lstat(srcRoot);
     if (!top.isDirectory()) throw new TreeRefused(`${src} is not a directory`);
+    // Check the whole tree before writing a byte: an agent that filled the disk is refused, not copied.
+    await walkTree(srcRoot, limits, async () => {});
     await fs.mkdir(dstRoot, { mode: 0o700 });
-    const stack: Array<{ rel: Buffer; depth: number; mode: number }> = [{ rel: Buffer.alloc(0), depth: 0, mode: top.mode }];
-    const dirModes: Array<{ rel: Buffer; mode: number }> = [];
-    while (stack.length > 0) {
-      const d = stack.pop()!;
-      const from = join(srcRoot, d.rel);
-      const to = join(dstRoot, d.rel);
-      r.dirs++;
-      dirModes.push({ rel: d.rel, mode: d.mode });
-      for (const ent of await fs.readdir(from, { withFileTypes: true, encoding: 'buffer' })) {
-        const name = ent.name as unknown as Buffer;
-        const rel = join(d.rel, name);
-        if (++entries > limits.maxEntries) throw new TreeRefused(`the workspace holds more than ${limits.maxEntries} entries (files, directories and links)`);
-        if (rel.length > limits.maxPathBytes) throw new TreeRefused(`the workspace has a path longer than ${limits.maxPathBytes} bytes: ${shownName(rel).slice(0, 80)}...`);
-        const a = join(srcRoot, rel);
-        const b = join(dstRoot, rel);
-        const st = await fs.lstat(a);
-        if (st.isDirectory()) {
-          if (d.depth + 1 > limits.maxDepth) throw new TreeRefused(`the workspace nests directories deeper than ${limits.maxDepth} levels`);
-          await fs.mkdir(b, { mode: 0o700 });
-          stack.push({ rel, depth: d.depth + 1, mode: st.mode });
-        } else if (st.isFile()) {
-          if (r.bytes + st.size > limits.maxBytes) {
-            throw new TreeRefused(`the workspace holds more than ${formatBytes(limits.maxBytes)} (apparent size, sparse files counted in full)`);
-          }
-          r.bytes += await copyFile(a, b, modeOf(st.mode));
-          await own(b);
-          r.files++;
-        } else if (st.isSymbolicLink()) {
-          await fs.symlink(await fs.readlink(a, { encoding: 'buffer' }), b);
-          await own(b);
-          links.push(rel);
-          r.symlinks++;
-        } else if (r.skipped.length < LIST_MAX) r.skipped.push(shownName(rel));
-        else r.skipped.length === LIST_MAX && r.skipped.push('...');
-      }
-    }
+    const dirModes: Array<{ rel: Buffer; mode: number }> = [{ rel: Buffer.alloc(0), mode: top.mode }];
+    r.dirs++;
+    const { bytes } = await walkTree(srcRoot, limits, async ({ rel, st }) => {
+      const a = join(srcRoot, rel);
+      const b = join(dstRoot, rel);
+      if (st.isDirectory()) {
+        await fs.mkdir(b, { mode: 0o700 });
+        dirModes.push({ rel, mode: st.mode });
+        r.dirs++;
+      } else if (st.isFile()) {
+        await copyFile(a, b, modeOf(st.mode));
+        await own(b);
+        r.files++;
+      } else if (st.isSymbolicLink()) {
+        await fs.symlink(await fs.readlink(a, { encoding: 'buffer' }), b);
+        await own(b);
+        links.push(rel);
+        r.symlinks++;
+      } else if (r.skipped.length < LIST_MAX) r.skipped.push(shownName(rel));
+      else if (r.skipped.length === LIST_MAX) r.skipped.push('...');
+    });
+    r.bytes = bytes;
     // Directory modes last (a read-only directory must stay writable while it is filled), deepest first.
     for (const { rel, mode } of dirModes.reverse()) {
       const p = join(dstRoot, rel);
@@ -160,14 +194,17 @@ export async function copyTree(src: string, dst: string, opts: CopyOptions = {})
     }
     return r;
   } catch (err) {
-    await removeTree(dst).catch(() => {});
+    if (!(err instanceof TreeRefused) || (await fs.lstat(dstRoot).catch(() => null))) await removeTree(dst).catch(() => {});
     const code = (err as NodeJS.ErrnoException).code;
     if (code && CONTENT_ERRORS.has(code)) throw new TreeRefused(`the workspace cannot be copied: ${(err as Error).message}`);
+    if ((code === 'ENOSPC' || code === 'EDQUOT') && (await tookTheDisk(src))) {
+      throw new TreeRefused(`the workspace filled the disk (${code}): there is no room left to copy it for grading`);
+    }
     throw err;
   }
 }
 
-/** Copy one regular file without following a link or blocking on a FIFO; returns its size. */
+/** Copy one regular file without following a link or blocking on a FIFO; returns the bytes copied. */
 async function copyFile(from: Buffer, to: Buffer, mode: number): Promise<number> {
   const src = await fs.open(from, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
   try {
@@ -190,6 +227,36 @@ async function copyFile(from: Buffer, to: Buffer, mode: number): Promise<number>
     }
   } finally {
     await src.close();
+  }
+}
+
+/** Free space (bytes, inodes) under which the disk counts as nearly full (a rollout's log and index still need room). */
+export const LOW_DISK_BYTES = 64 * 1024 * 1024;
+export const LOW_DISK_INODES = 2000;
+
+/** True when the filesystem holding `p` has less than LOW_DISK_BYTES or LOW_DISK_INODES free. */
+export async function diskNearlyFull(p: string): Promise<boolean> {
+  try {
+    const st = await fs.statfs(p);
+    // a filesystem without an inode count (files = 0, e.g. btrfs) never runs out of inodes
+    return st.bavail * st.bsize < LOW_DISK_BYTES || (st.files > 0 && st.ffree < LOW_DISK_INODES);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the tree at `dir` is what filled its disk: it holds at least as many bytes as are still
+ * free, or as many entries as there are free inodes. Decides, when copying it failed for lack of
+ * space, whether that is the doing of whoever filled it (the agent) or of a disk too small.
+ */
+export async function tookTheDisk(dir: string): Promise<boolean> {
+  try {
+    const st = await fs.statfs(dir);
+    const used = await measureTree(dir, { maxBytes: Infinity, maxEntries: Infinity, maxDepth: Infinity, maxPathBytes: Infinity });
+    return used.bytes >= st.bavail * st.bsize || (st.files > 0 && used.entries >= st.ffree);
+  } catch {
+    return false;
   }
 }
 

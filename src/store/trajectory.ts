@@ -63,9 +63,18 @@ export function readTrajectory(file: string): ReadResult {
   return parseTrajectory(fs.readFileSync(file));
 }
 
+/** Bytes kept in reserve beside each open trajectory (`<file>.reserve`), given up when the disk fills. */
+export const RESERVE_BYTES = 8 * 1024 * 1024;
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+
 /**
  * Appends events to one rollout's trajectory, assigning `t` and `seq`. Opening an existing file
  * continues its sequence; a torn last line is cut off (and reported by `recovered`).
+ *
+ * A full disk does not lose the log: beside the file the writer keeps a reserve of RESERVE_BYTES
+ * (`<file>.reserve`); when an append finds the disk full, the partly written line is cut off, the
+ * reserve is given up and the append tried again, so what a rollout does up to its end is recorded
+ * even after an agent filled the disk. (Only when the reserve is gone too does the append throw.)
  */
 export class TrajectoryWriter {
   readonly file: string;
@@ -78,7 +87,11 @@ export class TrajectoryWriter {
   /** Byte size of the file, i.e. the offset of the next line. */
   private size: number;
 
-  constructor(file: string, opts: { fsync?: boolean } = {}) {
+  /**
+   * @param opts.fsync fsync every append (default true)
+   * @param opts.reserve keep a disk reserve beside the file (see above; default false)
+   */
+  constructor(file: string, opts: { fsync?: boolean; reserve?: boolean } = {}) {
     this.file = file;
     this.fsync = opts.fsync ?? true;
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -92,7 +105,17 @@ export class TrajectoryWriter {
     this.nextSeq = last ? last.seq + 1 : 0;
     this.fd = fs.openSync(file, 'a');
     this.size = fs.fstatSync(this.fd).size;
+    this.reserve = opts.reserve ? `${file}.reserve` : null;
+    if (this.reserve) {
+      try {
+        if ((fs.statSync(this.reserve, { throwIfNoEntry: false })?.size ?? 0) < RESERVE_BYTES) fs.writeFileSync(this.reserve, Buffer.alloc(RESERVE_BYTES));
+      } catch {
+        fs.rmSync(this.reserve, { force: true }); // no room for a reserve now: go without
+      }
+    }
   }
+
+  private readonly reserve: string | null;
 
   private readonly fsync: boolean;
 
@@ -114,17 +137,40 @@ export class TrajectoryWriter {
     if (this.closed) throw new Error(`trajectory ${this.file} is closed`);
     const full = { t: new Date().toISOString(), seq: this.nextSeq++, ...e } as TrajectoryEvent;
     const line = Buffer.from(JSON.stringify(full) + '\n');
-    fs.writeSync(this.fd, line);
-    if (this.fsync) fs.fsyncSync(this.fd);
+    try {
+      this.writeLine(line);
+    } catch (err) {
+      this.nextSeq--;
+      throw err;
+    }
     const where = { offset: this.size, length: line.length };
     this.size += line.length;
     for (const fn of this.listeners) fn(full, where);
     return full;
   }
 
+  /** Write one whole line at the end, or nothing: a short write is cut off; a full disk spends the reserve once. */
+  private writeLine(line: Buffer): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let done = 0;
+        while (done < line.length) done += fs.writeSync(this.fd, line, done, line.length - done);
+        if (this.fsync) fs.fsyncSync(this.fd);
+        return;
+      } catch (err) {
+        fs.ftruncateSync(this.fd, this.size);
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (!DISK_FULL.has(code) || attempt > 0 || !this.reserve || !fs.existsSync(this.reserve)) throw err;
+        fs.rmSync(this.reserve, { force: true });
+      }
+    }
+  }
+
+  /** Close the file and give the reserve's space back (a resumed writer makes a new one). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     fs.closeSync(this.fd);
+    if (this.reserve) fs.rmSync(this.reserve, { force: true });
   }
 }

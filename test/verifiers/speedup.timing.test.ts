@@ -192,6 +192,7 @@ describe('the public evaluation (the evaluate tool)', () => {
     const t = tasks.get('extend-attention')!;
     const ws = tmpdir('outlast-speedup-eval-');
     fs.cpSync(t.workspace_dir!, ws, { recursive: true });
+    await sandbox.adopt(ws); // the tool runs as the (anonymous) agent identity
     const tool = t.tools.find((x) => x.name === 'evaluate')!;
     const run = (command: string) =>
       sandbox.exec({ command, workspace: ws, workdir: t.workdir, env: { ONLY: 'prefill_b2_mha', SEED: '5', BUDGET: '0.2' }, limits: { wall_time_sec: tool.timeout_sec, ...t.sandbox } });

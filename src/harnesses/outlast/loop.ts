@@ -80,6 +80,7 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
         const r = await runTool(call.name, call.arguments, { ctx, settings, timeLeftMs: state.budget.timeLeftMs(Date.now()) });
         log.append({ type: 'tool.result', call_id: call.id, name: call.name, exit_code: r.exit_code, duration_ms: r.duration_ms, output: r.output, truncated_bytes: r.truncated_bytes, timed_out: r.timed_out, ...(r.error ? { error: r.error } : {}) });
         if (r.evaluation) log.append({ type: 'evaluation', ...r.evaluation, tool_calls: state.toolCalls });
+        if (r.stop) return windDown(r.stop);
         if (r.submitted) break;
       }
       if (state.submitted) return end('completed', 'the agent called submit');

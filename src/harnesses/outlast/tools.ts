@@ -8,6 +8,7 @@ import type { TaskTool } from '../../core/types.js';
 import type { IRTool } from '../../gateway/ir.js';
 import { readAgentFile } from '../../sandbox/agent-file.js';
 import { cutMarker } from '../../sandbox/capture.js';
+import { diskNearlyFull, measureTree, quotaLimits, TreeRefused } from '../../sandbox/tree.js';
 import type { ExecOptions } from '../../sandbox/sandbox.js';
 import { TASK_FILES_MOUNT } from '../../core/mounts.js';
 import type { HarnessContext } from '../harness.js';
@@ -71,6 +72,8 @@ export interface ToolOutcome {
   evaluation?: { score: number; passed?: boolean; details: Record<string, unknown> };
   /** Set by `submit`. */
   submitted?: boolean;
+  /** Set when the run cannot go on (the workspace is over its quota and the disk is full): why. */
+  stop?: string;
 }
 
 export interface ToolEnv {
@@ -87,6 +90,14 @@ export async function runTool(name: string, args: unknown, env: ToolEnv): Promis
     const a = (args !== null && typeof args === 'object' && !Array.isArray(args) ? args : null) as Record<string, unknown> | null;
     if (a === null) throw new ToolError(typeof args === 'string' ? `the arguments are not valid JSON: ${args.slice(0, 200)}` : 'the arguments must be a JSON object');
     const out = await dispatch(name, a, env);
+    if (!READ_ONLY_TOOLS.has(name)) {
+      const over = await overQuota(env.ctx);
+      if (over && (await diskNearlyFull(env.ctx.workspace))) {
+        // Going on would take the disk the rollout's own record needs: the run ends here.
+        out.stop = `${over} and the disk is full`;
+        out.output += `\n[outlast: ${out.stop}: the run ends; a workspace over its quota is not graded (score 0).]`;
+      } else if (over) out.output += `\n[outlast: ${over}. A workspace over its quota is not graded (score 0): remove files before you submit.]`;
+    }
     return { duration_ms: Math.round(performance.now() - t0), ...out };
   } catch (e) {
     // A file the agent made that the host cannot handle (permissions, odd names, a full disk) is the
@@ -99,6 +110,20 @@ export async function runTool(name: string, args: unknown, env: ToolEnv): Promis
 }
 
 class ToolError extends Error {}
+
+/** Tools that cannot grow the workspace (no quota check after them). */
+const READ_ONLY_TOOLS = new Set(['read_file', 'list_files', 'submit']);
+
+/** Why the workspace is over the task's quota, or null when it is within it. */
+async function overQuota(ctx: HarnessContext): Promise<string | null> {
+  try {
+    await measureTree(ctx.workspace, quotaLimits(ctx.task.workspace_quota));
+    return null;
+  } catch (e) {
+    if (e instanceof TreeRefused) return e.reason;
+    throw e;
+  }
+}
 
 /** Largest file read_file and edit_file load. */
 const MAX_READ_BYTES = 32 * 1024 * 1024;

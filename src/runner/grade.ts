@@ -1,0 +1,79 @@
+// The grading step of a rollout: snapshot the final workspace (a copy the verifier may not change
+// back), then run the task's verifier on it in a fresh sandbox. What the agent left that cannot be
+// graded (over its quota, nested too deep, a disk it filled) is scored 0 with the reason here: the
+// agent's failure, never an infrastructure error.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Score, Task } from '../core/types.js';
+import type { SandboxIdentity } from '../sandbox/identity.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import type { TrajectoryWriter } from '../store/trajectory.js';
+import { copyTree, diskNearlyFull, quotaLimits, removeTree, sandboxLinkPolicy, tookTheDisk, TreeRefused } from '../sandbox/tree.js';
+import { createVerifier } from '../verifiers/index.js';
+
+export interface GradeContext {
+  task: Task;
+  /** The rollout's final workspace and a scratch directory of its own (both on the host). */
+  workspace: string;
+  scratch: string;
+  /** Views of the sandbox as the rollout's verifier and as its agent. */
+  verifier: Sandbox;
+  agent: Sandbox & { identity: SandboxIdentity };
+  seed: number;
+  log: TrajectoryWriter;
+  signal?: AbortSignal;
+}
+
+/** Grade the workspace; throws only for failures that are not the agent's (the caller decides infra vs task). */
+export async function gradeWorkspace(g: GradeContext): Promise<Score> {
+  const { task, log } = g;
+  const verifier = createVerifier(task.verifier, path.join(task.dir, 'task.toml'));
+  const refused = async (reason: string): Promise<Score> => {
+    const why = `the final workspace was not graded: ${reason}`;
+    log.append({ type: 'phase', phase: 'snapshot', status: 'failed', detail: { error: reason } });
+    if (await diskNearlyFull(g.workspace)) {
+      // not graded, and it leaves no room for the rest of the run: give the disk back
+      await removeTree(g.workspace);
+      log.append({ type: 'note', level: 'warning', message: `the workspace was removed after grading it failed, to free the full disk (${reason})` });
+    }
+    const score: Score = { value: 0, passed: false, details: { source: 'snapshot', reason: why }, grader: { verifier: verifier.kind, version: verifier.version, settings: {} }, graded_at: new Date().toISOString() };
+    log.append({ type: 'verifier.result', score, run: { exit_code: null, duration_ms: 0, output: why, truncated_bytes: 0, timed_out: false } });
+    return score;
+  };
+  log.append({ type: 'phase', phase: 'snapshot', status: 'started' });
+  const copy = path.join(g.scratch, 'workspace');
+  let snap;
+  try {
+    await removeTree(g.scratch);
+    fs.mkdirSync(g.scratch, { recursive: true });
+    // The agent's files, owned by the agent, shared with the verifier through the rollout's group;
+    // links that would lead the verifier's code to files the agent never had are left out.
+    snap = await copyTree(g.workspace, copy, {
+      limits: quotaLimits(task.workspace_quota),
+      owner: g.agent.enforced.dedicated_uid ? { uid: g.agent.identity.uid, gid: g.agent.identity.gid } : undefined,
+      groupLikeOwner: true,
+      keepLink: sandboxLinkPolicy(task.workdir),
+    });
+  } catch (err) {
+    if (err instanceof TreeRefused) return refused(err.reason);
+    if (await agentFilledTheDisk(err, g.workspace)) return refused(`the workspace filled the disk (${(err as NodeJS.ErrnoException).code})`);
+    throw err;
+  }
+  log.append({ type: 'phase', phase: 'snapshot', status: 'done', detail: { ...snap } });
+  log.append({ type: 'phase', phase: 'verify', status: 'started', detail: { verifier: task.verifier.kind } });
+  try {
+    const v = await verifier.verify({ task, workspace: copy, tests: task.tests_dir, scratch: g.scratch, sandbox: g.verifier, agent: g.agent, seed: g.seed, signal: g.signal });
+    log.append({ type: 'verifier.result', score: v.score, run: v.run });
+    log.append({ type: 'phase', phase: 'verify', status: 'done', detail: { value: v.score.value, passed: v.score.passed } });
+    return v.score;
+  } catch (err) {
+    if (!g.signal?.aborted && (await agentFilledTheDisk(err, g.workspace))) return refused(`the workspace filled the disk (${(err as NodeJS.ErrnoException).code}): the verifier had no room to run`);
+    throw err;
+  }
+}
+
+/** A full disk (or quota) that the agent's own workspace filled. */
+async function agentFilledTheDisk(err: unknown, workspace: string): Promise<boolean> {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code === 'ENOSPC' || code === 'EDQUOT') && (await tookTheDisk(workspace));
+}
