@@ -125,3 +125,34 @@ export async function isDir(p: string): Promise<boolean> {
   const st = await statOrNull(p);
   return !!st && st.isDirectory();
 }
+
+/**
+ * A task directory is untrusted input: a symlink anywhere in it that leads outside it (e.g. a
+ * `tests -> /etc` or `workspace/key -> /root/.ssh/id_rsa`) would put host files in front of the
+ * agent or the verifier. Refuse the task with a one-line error naming the first such link.
+ */
+export async function checkTaskLinks(dir: string): Promise<void> {
+  const root = await fs.realpath(dir);
+  const stack = [root];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    for (const ent of await fs.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, ent.name);
+      if (ent.isDirectory()) {
+        if (ent.name !== '.git') stack.push(p);
+        continue;
+      }
+      if (!ent.isSymbolicLink()) continue;
+      const target = await fs.readlink(p);
+      let resolved: string;
+      try {
+        resolved = await fs.realpath(p);
+      } catch {
+        resolved = path.resolve(path.dirname(p), target); // dangling: judged by where it points
+      }
+      if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+        throw new UserError(oneLine(`${shown(path.join(dir, path.relative(root, p)))}: a symbolic link to ${target}, outside the task directory; a task may only link to its own files`));
+      }
+    }
+  }
+}

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import type { Task, TaskTool, VerifierConfig } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
-import { checkSolution, checkTestsReferenced, checkToolNames, optionalDir, readInstruction, readTaskToml, shown, statOrNull } from './common.js';
+import { checkSolution, checkTaskLinks, checkTestsReferenced, checkToolNames, optionalDir, readInstruction, readTaskToml, shown, statOrNull } from './common.js';
 import { defaultFamily, defaultName, isHarborTask, loadHarborTask, type HarborLoadOptions } from './harbor.js';
 import { hashTaskDir } from './hash.js';
 import { commandVerifierSchema, DEFAULT_SANDBOX, DEFAULT_WORKSPACE_QUOTA, NATIVE_WORKDIR, nativeTaskTomlSchema } from './schema.js';
@@ -19,6 +19,7 @@ export async function loadTask(dir: string, opts: LoadOptions = {}): Promise<Tas
   if (!st) throw new UserError(`no such task or suite directory: ${dir}`);
   if (!st.isDirectory()) throw new UserError(`${dir}: not a directory; a task is a directory holding task.toml`);
   const { file, data } = await readTaskToml(abs);
+  await checkTaskLinks(abs);
   const hash = await hashTaskDir(abs);
   if (await isHarborTask(abs, data)) return loadHarborTask(abs, file, data, hash, opts);
   return loadNativeTask(abs, file, data, hash);

@@ -1,4 +1,5 @@
 // Every malformed input is a one-line UserError that names the file and the field at fault.
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isUserError } from '../../src/core/errors.js';
@@ -18,6 +19,12 @@ interface Case {
 }
 
 const toml = (s: string) => ({ 'task.toml': s });
+/** Add a symlink `rel` -> `target` to a task directory; returns the directory. */
+const withLink = (dir: string, rel: string, target: string): string => {
+  fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+  fs.symlinkSync(target, path.join(dir, rel));
+  return dir;
+};
 
 const cases: Case[] = [
   { name: 'missing task.toml', make: () => nativeTask({ 'task.toml': null }), file: 'task.toml', field: 'missing' },
@@ -56,6 +63,13 @@ const cases: Case[] = [
   { name: 'Harbor: COPY of a missing file', make: () => harborTask({ 'environment/data.txt': null }), file: 'environment/Dockerfile:3', field: 'COPY' },
   { name: 'Harbor: WORKDIR /', make: () => harborTask({ 'environment/Dockerfile': 'FROM x\nWORKDIR /\n' }), file: 'environment/Dockerfile:2', field: 'WORKDIR /' },
   { name: 'Harbor: WORKDIR inside /usr', make: () => harborTask({ 'environment/Dockerfile': 'FROM x\nWORKDIR /usr/src/app\nRUN true\n' }), file: 'environment/Dockerfile:2', field: /WORKDIR \/usr\/src\/app: .*\/usr/ },
+  // a task is untrusted input: links out of its directory would show host files to the agent or verifier
+  { name: 'tests/ is a symlink out of the task', make: () => withLink(nativeTask({ 'tests/test.sh': null }), 'tests', '/etc'), file: 'tests', field: 'outside the task directory' },
+  { name: 'solution/ is a symlink out of the task', make: () => withLink(nativeTask({ 'solution/solve.sh': null }), 'solution', '/root'), file: 'solution', field: 'outside the task directory' },
+  { name: 'workspace/ holds a symlink to a host file', make: () => withLink(nativeTask(), 'workspace/key', '/etc/ssh/ssh_host_ed25519_key'), file: 'workspace/key', field: 'outside the task directory' },
+  { name: 'tests/ holds a relative link out of the task', make: () => withLink(nativeTask(), 'tests/up', '../../../etc/passwd'), file: 'tests/up', field: 'outside the task directory' },
+  { name: 'a dangling link that would lead out', make: () => withLink(nativeTask(), 'workspace/later', '/nonexistent/x'), file: 'workspace/later', field: 'outside the task directory' },
+  { name: 'Harbor: environment/ file linked to a host file (COPY would read it)', make: () => withLink(harborTask({ 'environment/data.txt': null }), 'environment/data.txt', '/etc/shadow'), file: 'environment/data.txt', field: 'outside the task directory' },
   { name: 'Harbor: bad outlast extension', make: () => harborTask(toml('version = "1.0"\n[limits]\nturns = 0\n')), file: 'task.toml', field: 'field limits.turns' },
 ];
 

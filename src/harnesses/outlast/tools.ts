@@ -258,7 +258,9 @@ async function sandboxed(command: string, timeoutSec: number, env: ToolEnv, extr
     signal: ctx.signal,
   });
   if (r.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted');
-  return { exit_code: r.exit_code, output: r.output, truncated_bytes: r.truncated_bytes, timed_out: r.timed_out };
+  let output = r.output;
+  if (r.oom_killed) output += `\n[outlast: a process was killed: the sandbox's memory limit (${ctx.task.sandbox.memory_mb} MiB, all processes together) was reached]`;
+  return { exit_code: r.exit_code, output, truncated_bytes: r.truncated_bytes, timed_out: r.timed_out };
 }
 
 /** The last line of output that is a JSON object with a numeric `score` (`passed`, else `correct`, taken when boolean). */
