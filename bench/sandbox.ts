@@ -27,6 +27,7 @@ function pct(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const ws = mkdtempSync(join(tmpdir(), 'outlast-bench-'));
   const bwrap = await createSandbox('bwrap');
+  await bwrap.adopt(ws); // as root, commands run as the (anonymous) sandbox identity
   const none = await createSandbox('none');
   const caps = hostCaps();
   const exec = (sb: typeof bwrap, limits: SandboxLimits) => async () => {
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   // Order matters on cgroup v1: moving a process into a cgroup waits for an RCU grace period
   // unless another move happened just before. Each cgroup variant follows a variant without one,
   // so it pays the cold cost, as an agent's sparse tool calls would.
-  const cg = caps.cgroup ? ' (pids cgroup)' : '';
+  const cg = caps.cgroup ? ` (${Object.keys(caps.cgroup.bases).join('+')} cgroups)` : '';
   const variants: Array<[string, () => Promise<void>]> = [
     ['plain spawn /bin/true', plainTrue],
     [`bwrap + process limit${cg}`, exec(bwrap, { wall_time_sec: 10, processes: 64 })],
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   const base = [...times[0]!].sort((a, b) => a - b);
   const baseP50 = pct(base, 50);
   console.log(`sandbox latency, \`true\`, ${RUNS} runs per variant interleaved (+${WARMUP} warm-up), ${cpus().length} cores, node ${process.version}`);
+  console.log(`walls: ${Object.entries(bwrap.enforced).filter(([, v]) => v).map(([k]) => k).join(', ')}`);
   console.log('');
   console.log('| variant | p50 ms | p99 ms | mean ms | p50 ratio vs plain |');
   console.log('| --- | ---: | ---: | ---: | ---: |');

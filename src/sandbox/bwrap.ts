@@ -133,7 +133,7 @@ export class BwrapSandbox implements Sandbox {
       // bwrap, without CAP_DAC_OVERRIDE by then, could not enter a workspace only its owner may: the
       // identity changes directory itself.
       a.push('--', ...dropTo(this.host.setpriv!, opts.identity ?? anonymousIdentity()));
-      a.push('/bin/sh', '-c', 'cd "$OUTLAST_WORKDIR" || exit 125; exec /bin/sh -c "$1"', 'outlast-sandbox', opts.command);
+      a.push('/bin/sh', '-c', `cd "$OUTLAST_WORKDIR" || exit 125; ${opts.command}`);
     } else {
       a.push('--chdir', workdir, '--', '/bin/sh', '-c', opts.command);
     }

@@ -185,8 +185,9 @@ export class SandboxCgroup {
    * threadgroup lock, whose RCU grace period otherwise costs ~10-15 ms per exec here (measured:
    * bench/RESULTS.md). On v2 it writes its pid ($$) into cgroup.procs.
    */
-  joinCommands(quote: (s: string) => string): string[] {
-    return this.distinct.map((d) => (this.version === 1 ? `echo 0 > ${quote(join(d, 'tasks'))}` : `echo $$ > ${quote(join(d, 'cgroup.procs'))}`));
+  joinCommands(quote: (s: string) => string, only: readonly Controller[] = CONTROLLERS): string[] {
+    const dirs = [...new Set(only.map((c) => this.dirs[c]).filter((d): d is string => d !== undefined))];
+    return dirs.map((d) => (this.version === 1 ? `echo 0 > ${quote(join(d, 'tasks'))}` : `echo $$ > ${quote(join(d, 'cgroup.procs'))}`));
   }
 
   /** Which limits this cgroup holds (by controller). */

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import type { SandboxLimits } from '../core/types.js';
 import { OutputCapture } from './capture.js';
-import { acquireCgroup } from './cgroup.js';
+import { acquireCgroup, type Controller } from './cgroup.js';
 import type { HostCaps } from './host.js';
 import { DEFAULT_OUTPUT_BYTES, type ExecResult } from './sandbox.js';
 
@@ -97,7 +97,13 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
       : null;
   // Without a pids cgroup, fall back to RLIMIT_NPROC (a no-op for root; `enforced` says so).
   const nproc = !cgroup?.has('pids') && maxProcs !== undefined && !host.isRoot ? maxProcs : undefined;
-  const join = cgroup ? `${cgroup.joinCommands(shQuote).map((c) => `${c} || exit 125; `).join('')}` : '';
+  // Join only the controllers this exec has limits in (each join is a write the launcher waits for);
+  // the pids controller also finds every process at kill time.
+  const needed: Controller[] = [];
+  if (maxProcs !== undefined || spec.trackWithCgroup) needed.push('pids');
+  if (limits.memory_mb !== undefined) needed.push('memory');
+  if (limits.cpus !== undefined) needed.push('cpu');
+  const join = cgroup ? `${cgroup.joinCommands(shQuote, needed).map((c) => `${c} || exit 125; `).join('')}` : '';
   const argv = ['-c', `exec 2>&1; ${join}exec "$@"`, 'outlast-sandbox', ...rlimitArgs(limits, host, nproc, cgroup?.has('memory') ?? false), ...spec.argv];
 
   try {
