@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { RolloutResult } from '../runner/rollout.js';
+import { checkTasksReadable } from '../runner/readable.js';
 import { createSandbox } from '../sandbox/index.js';
 import { discoverTasks } from '../tasks/discover.js';
 import { EXIT, layoutFor, positiveInt, sandboxMode, withStore } from './common.js';
@@ -133,6 +134,7 @@ export function register(program: Command): void {
     .action(async (paths: string[], opts: LimitOptions & { harness?: string[]; repeats: number; concurrency?: number; sandbox: SandboxMode; model?: string[]; models?: string; set?: Record<string, unknown> }) => {
       const sandbox = await createSandbox(opts.sandbox);
       const { tasks, byName } = await loadTasksFromArgs(paths);
+      await checkTasksReadable(tasks, sandbox);
       const { endpoints, config } = resolveModels(opts.model, opts.models);
       const layout = layoutFor(program.opts());
       const harnesses = [...new Set(opts.harness ?? ['oracle'])];

@@ -15,6 +15,7 @@ import type { Layout } from '../store/layout.js';
 import type { ExperimentRecord, Store } from '../store/store.js';
 import { versions } from './provenance.js';
 import { ExclusiveGate, runsExclusively } from './exclusive.js';
+import { checkTasksReadable } from './readable.js';
 import { runRollout, type RolloutResult } from './rollout.js';
 
 export interface ExperimentPlan {
@@ -138,6 +139,10 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
   const { record } = opts;
   const queue = [...record.rollouts];
   const results: RolloutResult[] = [];
+  await checkTasksReadable(
+    [...new Set(queue.map((r) => r.task))].flatMap((n) => opts.tasks.get(n) ?? []),
+    opts.sandbox,
+  );
   const endpoints = new Map((record.model_config?.endpoints ?? []).map((e) => [e.name, e]));
   let gateway: Gateway | null = null;
   if (queue.some((r) => r.model !== null)) {

@@ -44,6 +44,15 @@ describe('class 8: malicious task directories', () => {
     expect(r.stderr).toMatch(/tests\/passwd: a symbolic link to .*outside the task directory/);
   });
 
+  it.runIf(isRoot)('a solution only root can read is refused before it runs, with the fix', async () => {
+    const t = task({ 'solution/solve.sh': '#!/bin/bash\ntouch done.txt\n' });
+    fs.chmodSync(path.join(t, 'solution/solve.sh'), 0o700);
+    const r = await cliAsync(['run', t, '--harness', 'oracle'], { home: tmpdir('outlast-attack-home-') });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/solve\.sh is not readable by other users.*chmod -R o\+rX/);
+  });
+
   it("a task's verifier runs unprivileged in the sandbox: it cannot read host secrets or change the host", async () => {
     const loot = path.join(tmpdir('outlast-loot-'), 'loot.txt');
     const t = task({
