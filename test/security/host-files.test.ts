@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScriptedModel } from '../../src/models/scripted/index.js';
 import { readTrajectory } from '../../src/store/trajectory.js';
 import { cliAsync, cliSpawn, tmpdir } from '../helpers/cli.js';
 import { isRoot, out, outcomeOf, runAgent, runOracle, task, type Outcome } from './helpers.js';
@@ -92,6 +93,43 @@ describe('class 3: trees the host cannot copy are the agent\'s failure, and resu
     expect(o.finished?.outcome).toBe('completed');
     expect(o.events.some((e) => e.type === 'note' && /starting over from the task's workspace on resume/.test(e.message))).toBe(true);
     expect(o.finished?.score?.details).toMatchObject({ reason: expect.stringMatching(/deeper than 128 levels/) });
+  }, 150_000);
+
+  it('killed with a FIFO, a deep tree, an odd name and sparse files in its workspace, the agent\'s run resumes and ends scored', async () => {
+    const model = await startScriptedModel({
+      script: [
+        { tool_calls: [{ name: 'bash', arguments: { command: `mkfifo pipe; python3 -c "open(b'odd-\\xff', 'w')"; truncate -s 900M sparse; ${DEEP}; echo made` } }] },
+        { tool_calls: [{ name: 'bash', arguments: { command: 'sleep 3; echo slept' } }] },
+        { tool_calls: [{ name: 'read_file', arguments: { path: 'pipe' } }] },
+        { tool_calls: [{ name: 'submit', arguments: { summary: 'done' } }] },
+      ],
+    });
+    try {
+      const home = tmpdir('outlast-attack-home-');
+      const models = path.join(home, '..', `models-${path.basename(home)}.toml`);
+      fs.writeFileSync(models, `[[models]]\nname = "attacker"\nprotocol = "openai-chat"\nbase_url = "${model.url}/v1"\n`);
+      const child = cliSpawn(['run', task({}), '--harness', 'outlast', '--model', 'attacker', '--models', models], { home });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const ws = findWorkspace(home);
+        const log = ws ? path.join(path.dirname(ws), 'trajectory.jsonl') : null;
+        if (log && fs.existsSync(log) && /slept|"sleep 3/.test(fs.readFileSync(log, 'utf8'))) break;
+        if (Date.now() > deadline) throw new Error('the agent never got to its second call');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+      const r = await cliAsync(['resume'], { home, timeoutMs: 90_000 });
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const o = outcomeOf(home, r);
+      expect(o.events.filter((e) => e.type === 'rollout.started').length).toBe(2);
+      expect(o.finished?.outcome).toBe('completed');
+      expect(o.finished?.score?.details).toMatchObject({ reason: expect.stringMatching(/deeper than 128 levels/) });
+      expect(o.results.at(-2)?.output).toMatch(/pipe is/);
+    } finally {
+      await model.close();
+    }
   }, 150_000);
 
   it('sparse files of 20 GiB in all: over the quota at once, never written out', async () => {
