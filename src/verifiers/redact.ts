@@ -5,7 +5,10 @@
 // as it was; only what is kept is redacted.
 //
 // Cost: building the index reads the tests/ text once (a few hundred KiB: a Set and a Map); redacting
-// 64 KiB of output takes one Set lookup per line plus one Map lookup per character position.
+// 64 KiB of output takes one Set lookup per line plus one Map lookup per character position. Output
+// made to hit many long test lines' keys at once (periodic text against tests/ lines sharing long
+// prefixes) spends a bounded number of comparisons; past that, a line with a key hit is redacted
+// without checking further (more redaction, never a leak or a stall).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
@@ -15,6 +18,8 @@ export const REDACTED = '[outlast: line of a hidden test file redacted]';
 const MIN_LINE = 10;
 /** Test lines at least this long are also found inside a longer output line (key = their first KEY chars). */
 const KEY = 20;
+/** Candidate comparisons one redact() may spend before it redacts on a key hit alone. */
+const BUDGET = 500_000;
 /** What of tests/ is indexed: files up to 1 MiB, 16 MiB in all, 20,000 files. */
 const MAX_FILE = 1024 * 1024;
 const MAX_TOTAL = 16 * 1024 * 1024;
@@ -44,6 +49,8 @@ export class Redactor {
     return this.exact.size;
   }
 
+  private budget = 0;
+
   /** Does this output line show a hidden test line? */
   private shows(line: string): boolean {
     const t = line.trim();
@@ -52,7 +59,10 @@ export class Redactor {
     if (this.byKey.size === 0) return false;
     for (let i = 0; i + KEY <= line.length; i++) {
       const list = this.byKey.get(line.slice(i, i + KEY));
-      if (list && list.some((l) => line.startsWith(l, i))) return true;
+      if (!list) continue;
+      if (this.budget <= 0) return true;
+      this.budget -= list.length;
+      if (list.some((l) => line.startsWith(l, i))) return true;
     }
     return false;
   }
@@ -60,6 +70,7 @@ export class Redactor {
   /** `text` with every line that shows a hidden test line replaced by the marker, and how many were. */
   redact(text: string): { text: string; lines: number } {
     if (this.exact.size === 0) return { text, lines: 0 };
+    this.budget = BUDGET;
     let n = 0;
     const out = text.split('\n').map((l) => {
       if (!this.shows(l)) return l;

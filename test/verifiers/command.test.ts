@@ -99,6 +99,14 @@ describe('Redactor', () => {
     expect(text.split('\n')).toEqual(['ok   test_x', REDACTED, REDACTED, REDACTED, 'x = 1', '8 passed, 4 failed']);
   });
 
+  it('bounds the work on output made to hit many shared-prefix test lines: such a line is redacted', () => {
+    const r = new Redactor();
+    r.add(Array.from({ length: 5000 }, (_, j) => `${'0,'.repeat(30)}x${j}`).join('\n'));
+    // 32,768 positions × 5,000 candidates would be 1.6e8 comparisons; the budget stops far sooner
+    expect(r.redact('0,'.repeat(32 * 1024)).lines).toBe(1);
+    expect(r.redact('0,0,0,0,0,0,0,0,0,0,0 but short').lines).toBe(0);
+  });
+
   it('indexes the text files of a directory and skips binary ones', async () => {
     const d = tmpdir();
     fs.mkdirSync(path.join(d, 'sub'));
