@@ -19,3 +19,5 @@ export const HELPER_PYTHON_MOUNT = '/outlast/python';
 export const BROKER_MOUNT = '/outlast/broker';
 /** The broker's socket inside the verifier's sandbox (also $OUTLAST_AGENT_RUN). */
 export const BROKER_SOCKET = `${BROKER_MOUNT}/agent-run.sock`;
+/** Byte code of the system's Python, for PYTHONPYCACHEPREFIX (read-only; links to /usr's own caches). */
+export const PYCACHE_MOUNT = '/outlast/pycache';

@@ -23,7 +23,7 @@ import type { SandboxLimits } from '../core/types.js';
 import { shQuote } from '../sandbox/run.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { countPhrases } from './counts.js';
-import { PYTHON_HARDENING } from './python-env.js';
+import { PYTHON_HARDENING, pycacheMounts } from './python-env.js';
 import { sweepWorkspace } from './workspace-links.js';
 
 export const SOCKET_NAME = 'agent-run.sock';
@@ -162,6 +162,7 @@ export class AgentBroker {
         command: line,
         workspace: this.opts.workspace,
         workdir: this.opts.workdir,
+        mounts: await pycacheMounts(),
         env: { ...PYTHON_HARDENING },
         limits: { ...this.opts.limits, wall_time_sec: req.timeout_sec, output_bytes: OUTPUT_BYTES + STDERR_BYTES + sep.length },
         stdin: req.stdin.toString('utf8'),

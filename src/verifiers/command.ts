@@ -23,7 +23,7 @@ import { copyTree, removeTree } from '../sandbox/tree.js';
 import { AgentBroker, SOCKET_NAME } from './agent-broker.js';
 import { AGENT_RUN_SCRIPT, OUTLAST_AGENT_PY } from './agent-run-python.js';
 import { parseTestCounts } from './counts.js';
-import { PYTHON_HARDENING } from './python-env.js';
+import { PYTHON_HARDENING, pycacheMounts } from './python-env.js';
 import { redactorFor } from './redact.js';
 import { outOfRange, readReward, type Reward } from './reward.js';
 import { runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
@@ -71,7 +71,7 @@ export class CommandVerifier implements Verifier {
       await ctx.sandbox.adopt(tests);
       mounts.push({ host: tests, target: TESTS_MOUNT, readonly: true });
     }
-    mounts.push(...writeHelper(path.join(ctx.scratch, 'helper')));
+    mounts.push(...writeHelper(path.join(ctx.scratch, 'helper')), ...(await pycacheMounts()));
     const redactor = await redactorFor(tests);
     const redact = (s: string): string => redactor.redact(s).text;
 
