@@ -107,10 +107,11 @@ export class AgentBroker {
   /** Stop serving: refuse new calls, kill the ones in flight, wait for them. */
   async close(): Promise<void> {
     this.stop.abort();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
     for (const s of this.sockets) s.destroy();
     for (const w of this.waiting.splice(0)) w();
     await Promise.allSettled([...this.inFlight]);
+    await closed;
   }
 
   private accept(sock: net.Socket): void {

@@ -115,6 +115,12 @@ describe('agent-run', () => {
     expect(run.output).not.toContain('SECRET-EXPECTED');
   });
 
+  it('runs Python hardened, the standard library from its byte code and the workspace from source, in the verifier and in agent-run', async () => {
+    const probe = `import importlib.util, json, os, sys; print("safe=%d prefix=%s stdlib-cached=%s" % (sys.flags.safe_path, sys.pycache_prefix, os.path.exists(importlib.util.cache_from_source(json.__file__))))`;
+    const { run } = await grade(`python3 -c '${probe}'\nagent-run python3 -c '${probe}'`);
+    expect(run.output).toBe('safe=1 prefix=/outlast/pycache stdlib-cached=True\n'.repeat(2));
+  });
+
   it('calls Python functions out of process with outlast_agent (a whole batch in one call; a case that kills the process runs alone)', async () => {
     const { score, run } = await grade('exec python3 -P /tests/grade.py', {
       toml: 'score_from = "reward"\n',
