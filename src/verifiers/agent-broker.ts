@@ -10,10 +10,11 @@
 //              "duration_ms": 12.3, "stdout_bytes": A, "stderr_bytes": B, "truncated_bytes": 0}\n<A bytes><B bytes>
 //             or {"ok": false, "error": "..."}\n
 // Bounded: MAX_HEADER and MAX_STDIN per request, OUTPUT_BYTES of stdout (head and tail kept) and
-// STDERR_BYTES of stderr per response, CONCURRENCY runs at once with QUEUE more waiting (beyond: an
-// error), REQUEST_MS to send a request. Every call is recorded (command, exit code, duration); the
-// count phrases its output held are kept for the counts parser (counts.ts); after each run the
-// workspace is swept of links to what only the verifier sees (workspace-links.ts).
+// STDERR_BYTES of stderr per response, CONCURRENCY runs at once with QUEUE more connections waiting
+// (beyond: an error; a slot is taken before the request is read), REQUEST_MS to send a request.
+// Every call is recorded (command, exit code, duration); the count phrases its output held are kept
+// for the counts parser (counts.ts); after each run the workspace is swept of links to what only the
+// verifier sees (workspace-links.ts).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -126,24 +127,28 @@ export class AgentBroker {
   }
 
   private async serve(sock: net.Socket): Promise<void> {
-    let req: Request;
-    try {
-      req = await readRequest(sock, this.opts.workdir, this.opts.maxTimeoutSec);
-    } catch (err) {
-      this.record({ command: '(unreadable request)', error: (err as Error).message });
-      return reply(sock, { ok: false, error: (err as Error).message });
+    const over = { ok: false, error: 'the verification is over' };
+    if (this.stop.signal.aborted) return reply(sock, over);
+    // A slot first, then the request: waiting connections hold no request in memory.
+    if (this.running >= CONCURRENCY) {
+      if (this.waiting.length >= QUEUE) {
+        this.record({ command: '(not read)', error: 'too many agent-run calls at once' });
+        return reply(sock, { ok: false, error: `too many agent-run calls at once (${CONCURRENCY} run, ${QUEUE} wait)` });
+      }
+      await new Promise<void>((r) => this.waiting.push(r));
+      if (this.stop.signal.aborted) return reply(sock, over);
     }
-    const command = this.opts.redact(shown(req.argv));
-    if (this.stop.signal.aborted) return reply(sock, { ok: false, error: 'the verification is over' });
-    if (this.running >= CONCURRENCY && this.waiting.length >= QUEUE) {
-      this.record({ command, error: 'too many agent-run calls at once' });
-      return reply(sock, { ok: false, error: `too many agent-run calls at once (${CONCURRENCY} run, ${QUEUE} wait)` });
-    }
-    if (this.running >= CONCURRENCY) await new Promise<void>((r) => this.waiting.push(r));
-    if (this.stop.signal.aborted) return reply(sock, { ok: false, error: 'the verification is over' });
     this.running++;
     try {
-      await this.run(sock, req, command);
+      let req: Request;
+      try {
+        req = await readRequest(sock, this.opts.workdir, this.opts.maxTimeoutSec);
+      } catch (err) {
+        this.record({ command: '(unreadable request)', error: (err as Error).message });
+        return reply(sock, { ok: false, error: (err as Error).message });
+      }
+      if (this.stop.signal.aborted) return reply(sock, over);
+      await this.run(sock, req, this.opts.redact(shown(req.argv)));
     } finally {
       this.running--;
       this.waiting.shift()?.();
