@@ -151,7 +151,37 @@ export interface VerifierResultEvent extends EventBase {
   type: 'verifier.result';
   score: Score;
   /** Exit code, duration and capped output of the verifier's command. */
-  run: { exit_code: number | null; duration_ms: number; output: string; truncated_bytes: number; timed_out: boolean };
+  run: VerifierRun;
+}
+
+/** The verifier command's run, as the trajectory keeps it. */
+export interface VerifierRun {
+  exit_code: number | null;
+  duration_ms: number;
+  /** Capped output; lines of the task's hidden tests/ files are replaced by a marker. */
+  output: string;
+  truncated_bytes: number;
+  timed_out: boolean;
+  /** Output lines replaced because they showed hidden test sources (absent when none). */
+  redacted_lines?: number;
+  /** The agent's code the tests ran out of process with agent-run (command verifier), in order. */
+  agent_runs?: AgentRunRecord[];
+  /** agent-run calls beyond those recorded in `agent_runs` (absent when none). */
+  agent_runs_unrecorded?: number;
+}
+
+/** One agent-run call of a verification: what ran as the agent, and how it ended. */
+export interface AgentRunRecord {
+  /** The command line (capped, hidden test lines redacted). */
+  command: string;
+  exit_code: number | null;
+  signal: string | null;
+  timed_out: boolean;
+  duration_ms: number;
+  stdout_bytes: number;
+  stderr_bytes: number;
+  /** Why the broker refused or could not complete the call. */
+  error?: string;
 }
 
 export interface NoteEvent extends EventBase {

@@ -11,3 +11,13 @@ export const SOLUTION_MOUNT = '/solution';
 export const VERIFIER_LOGS_MOUNT = '/logs/verifier';
 /** Where task tools and verifiers find the task's pristine starting workspace (read-only; also $OUTLAST_TASK). */
 export const TASK_FILES_MOUNT = '/outlast/task';
+/** The command verifier's helper commands (agent-run), on the verifier's PATH; read-only. */
+export const HELPER_BIN_MOUNT = '/outlast/bin';
+/** The helper's Python module (outlast_agent), on the verifier's PYTHONPATH; read-only. */
+export const HELPER_PYTHON_MOUNT = '/outlast/python';
+/** The directory of the broker's socket, through which agent-run asks outlast to run the agent's code. */
+export const BROKER_MOUNT = '/outlast/broker';
+/** The broker's socket inside the verifier's sandbox (also $OUTLAST_AGENT_RUN). */
+export const BROKER_SOCKET = `${BROKER_MOUNT}/agent-run.sock`;
+/** Byte code of the system's Python, for PYTHONPYCACHEPREFIX (read-only; links to /usr's own caches). */
+export const PYCACHE_MOUNT = '/outlast/pycache';

@@ -102,11 +102,18 @@ export interface TaskTool {
   records_evaluation: boolean;
 }
 
+/** Where the command verifier takes its score from (docs/task-format.md). */
+export type ScoreSource = 'auto' | 'reward' | 'counts' | 'exit-code';
+
 export interface CommandVerifierConfig {
   kind: 'command';
   /** Shell command run in a fresh sandbox, cwd = the workspace mount, tests at /tests (read-only). */
   command: string;
   timeout_sec: number;
+  /** The range a reward file's number must lie in, inclusive (default [0, 1]); outside it scores 0. */
+  reward_range?: [number, number];
+  /** Where the score comes from (default `auto`: reward file, else test counts, else exit code). */
+  score_from?: ScoreSource;
 }
 
 /** Settings of any other verifier kind; validated by that verifier. */

@@ -34,7 +34,7 @@ async function loadNativeTask(dir: string, tomlFile: string, toml: Record<string
     const raw = (toml.verifier ?? {}) as Record<string, unknown>;
     // Parsed under its own key so that errors name the field as verifier.<key>.
     const v = parseWith(z.object({ verifier: commandVerifierSchema }), { verifier: raw }, source).verifier;
-    verifier = { kind: 'command', command: v.command, timeout_sec: v.timeout_sec };
+    verifier = { kind: 'command', command: v.command, timeout_sec: v.timeout_sec, reward_range: v.reward_range, score_from: v.score_from };
     await checkTestsReferenced(dir, v.command, 'verifier.command', tomlFile);
   } else {
     verifier = { ...cfg.verifier } as VerifierConfig;

@@ -73,11 +73,22 @@ export const verifierHeadSchema = z.looseObject({
   timeout_sec: positive().default(DEFAULT_VERIFIER_TIMEOUT_SEC),
 });
 
+/** Default [verifier] reward_range: a reward file's number must lie in [0, 1]. */
+export const DEFAULT_REWARD_RANGE: [number, number] = [0, 1];
+export const SCORE_SOURCES = ['auto', 'reward', 'counts', 'exit-code'] as const;
+
 /** [verifier] when kind = "command": nothing but these keys. */
 export const commandVerifierSchema = z.strictObject({
   kind: z.literal('command').default('command'),
   command: z.string().min(1, 'expected a non-empty shell command').default(DEFAULT_VERIFIER_COMMAND),
   timeout_sec: positive().default(DEFAULT_VERIFIER_TIMEOUT_SEC),
+  /** [lo, hi]: the reward a reward file may hold; anything else (or not a finite number) scores 0. */
+  reward_range: z
+    .tuple([z.number().finite(), z.number().finite()])
+    .refine(([lo, hi]) => lo < hi, 'expected [lo, hi] with lo < hi')
+    .default(DEFAULT_REWARD_RANGE),
+  /** reward: only a reward file counts (none = 0); counts: only "N passed, N failed"; exit-code; auto: in that order. */
+  score_from: z.enum(SCORE_SOURCES).default('auto'),
 });
 
 export const nativeTaskTomlSchema = z.strictObject({

@@ -1,12 +1,17 @@
-// The example tasks really work: in a bare bubblewrap sandbox (system read-only, no network), the
-// oracle's solution/solve.sh passes each verifier and doing nothing (the nop harness) fails it.
-// This uses bwrap directly, not outlast's sandbox, so a task's correctness is checked on its own.
+// The example tasks really work: the oracle's solution/solve.sh, run in a bare bubblewrap sandbox
+// (system read-only, no network), passes each verifier, and doing nothing (the nop harness) fails it.
+// The solution runs in bwrap directly, not outlast's sandbox, so a task's solution is checked on its
+// own; the grade is outlast's command verifier, as a rollout runs it (the verifier's identity, the
+// agent's for agent-run, the workspace copy owned as the snapshot owns it), because the tasks' tests
+// run the agent's code through the verifier's agent-run helper.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/core/types.js';
+import { asIdentity, createSandbox, copyTree, identityFor } from '../../src/sandbox/index.js';
 import { discoverTasks } from '../../src/tasks/discover.js';
+import { createVerifier } from '../../src/verifiers/index.js';
 import { cleanup, EXAMPLES, tmp } from './helpers.js';
 
 afterAll(cleanup);
@@ -29,26 +34,23 @@ function bwrap(ws: string, workdir: string, mounts: string[][], command: string)
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-/** Grade a workspace the way the command verifier does: reward file, else "N passed, N failed", else exit code. */
-function verify(task: Task, ws: string): { passed: boolean; detail: string } {
-  const copy = tmp('outlast-verify-');
-  fs.cpSync(ws, copy, { recursive: true });
-  const logs = tmp('outlast-logs-');
-  const cmd = task.verifier.kind === 'command' ? (task.verifier as { command: string }).command : 'false';
-  const r = bwrap(copy, task.workdir, [['--ro-bind', task.tests_dir!, '/tests'], ['--bind', logs, '/logs/verifier']], cmd);
-  const rewardFile = path.join(logs, 'reward.txt');
-  if (fs.existsSync(rewardFile)) {
-    const v = Number(fs.readFileSync(rewardFile, 'utf8').trim());
-    return { passed: v >= 1, detail: `reward ${v}` };
-  }
-  const rewardJson = path.join(logs, 'reward.json');
-  if (fs.existsSync(rewardJson)) {
-    const v = Number((JSON.parse(fs.readFileSync(rewardJson, 'utf8')) as { reward: unknown }).reward);
-    return { passed: v >= 1, detail: `reward.json ${v}` };
-  }
-  const counts = [...r.out.matchAll(/(\d+) passed, (\d+) failed/g)].pop();
-  if (counts) return { passed: counts[2] === '0' && r.code === 0, detail: counts[0] };
-  return { passed: r.code === 0, detail: `exit ${r.code}: ${r.out.slice(-500)}` };
+/** Grade a workspace with outlast's command verifier, set up as a rollout sets it up. */
+async function verify(task: Task, ws: string): Promise<{ passed: boolean; detail: string }> {
+  const sandbox = await createSandbox('bwrap');
+  const agentId = identityFor(`examples-${task.name}`, 'agent');
+  const scratch = tmp('outlast-verify-');
+  const copy = path.join(scratch, 'workspace');
+  await copyTree(ws, copy, { owner: sandbox.enforced.dedicated_uid ? { uid: agentId.uid, gid: agentId.gid } : undefined, groupLikeOwner: true });
+  const v = await createVerifier(task.verifier).verify({
+    task,
+    workspace: copy,
+    tests: task.tests_dir,
+    scratch,
+    sandbox: asIdentity(sandbox, identityFor(`examples-${task.name}`, 'verifier')),
+    agent: asIdentity(sandbox, agentId),
+    seed: 1,
+  });
+  return { passed: v.score.passed, detail: `${JSON.stringify(v.score.details)}\n${v.run.output.slice(-1500)}` };
 }
 
 function freshWorkspace(task: Task): string {
@@ -66,16 +68,16 @@ describe.skipIf(!hasBwrap)('example tasks in a bare sandbox', async () => {
   });
 
   for (const task of tasks) {
-    it(`${task.name}: nop fails`, () => {
-      const v = verify(task, freshWorkspace(task));
+    it(`${task.name}: nop fails`, async () => {
+      const v = await verify(task, freshWorkspace(task));
       expect(v.passed, v.detail).toBe(false);
     });
 
-    it(`${task.name}: oracle passes`, () => {
+    it(`${task.name}: oracle passes`, async () => {
       const ws = freshWorkspace(task);
       const solve = bwrap(ws, task.workdir, [['--ro-bind', task.solution_dir!, '/solution']], 'bash /solution/solve.sh');
       expect(solve.code, solve.out).toBe(0);
-      const v = verify(task, ws);
+      const v = await verify(task, ws);
       expect(v.passed, v.detail).toBe(true);
     });
   }

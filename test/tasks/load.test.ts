@@ -21,7 +21,7 @@ describe('example tasks', () => {
     expect(t.instruction).toMatch(/Fix the failing test/);
     expect(t.limits).toEqual({ wall_time_sec: 900, turns: 40 });
     expect(t.agent_timeout_sec).toBe(600);
-    expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh', timeout_sec: 120 });
+    expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh', timeout_sec: 120, reward_range: [0, 1], score_from: 'reward' });
     expect(t.tools).toEqual([
       {
         name: 'run_tests',
@@ -40,7 +40,7 @@ describe('example tasks', () => {
   it('implement-function loads with the default verifier command', async () => {
     const t = await loadTask(path.join(EXAMPLES, 'implement-function'));
     expect(t.name).toBe('implement-function');
-    expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh', timeout_sec: 120 });
+    expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh', timeout_sec: 120, reward_range: [0, 1], score_from: 'reward' });
     expect(t.agent_timeout_sec).toBe(600);
     expect(t.tools).toEqual([]);
   });
@@ -65,7 +65,7 @@ describe('native defaults', () => {
     expect(t.limits).toEqual({});
     expect(t.agent_timeout_sec).toBe(600);
     expect(t.sandbox).toEqual({ ...DEFAULT_SANDBOX });
-    expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh', timeout_sec: 600 });
+    expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh', timeout_sec: 600, reward_range: [0, 1], score_from: 'auto' });
     expect(t.requires.gpu).toBe(false);
     expect(t.metadata).toEqual({});
   });
@@ -123,7 +123,7 @@ gpu = true
     expect(t.limits).toEqual({ wall_time_sec: 10, working_time_sec: 5.5, turns: 3, tokens: 1000, cost_usd: 0.25 });
     expect(t.agent_timeout_sec).toBe(30);
     expect(t.sandbox).toEqual({ cpu_time_sec: 20, memory_mb: 512, processes: 64, file_size_mb: 16 });
-    expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh --fast', timeout_sec: 45 });
+    expect(t.verifier).toEqual({ kind: 'command', command: 'bash /tests/test.sh --fast', timeout_sec: 45, reward_range: [0, 1], score_from: 'auto' });
     expect(t.tools).toEqual([
       { name: 'evaluate', description: 'score the current attempt', command: 'python3 eval.py', timeout_sec: 30, records_evaluation: true },
       { name: 'lint', description: '', command: 'true', timeout_sec: 300, records_evaluation: false },

@@ -3,4 +3,4 @@
 # over the larger of rows expected and rows written, x0.9 if unsorted); passing needs reward 1.
 set -u
 tests_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec python3 -B "$tests_dir/grade.py" /logs/verifier
+exec python3 -P -B "$tests_dir/grade.py" /logs/verifier

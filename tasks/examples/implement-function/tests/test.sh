@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Verifier of implement-function: hidden tests over the workspace (the working directory).
-# Prints "N passed, N failed"; exits 0 only when every test passes.
+# Verifier of implement-function: the hidden tests, calling the agent's durations.py through
+# agent-run. Writes /logs/verifier/reward.json (task.toml: score_from = "reward").
 set -u
-tests_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec python3 -B "$tests_dir/run_tests.py"
+exec python3 -P /tests/grade.py
