@@ -180,10 +180,17 @@ typedef struct {
   int group;         /* the (b, kh, mb) group it belongs to */
 } Item;
 
-static int by_work_desc(const void *x, const void *y) {
-  const Item *a = (const Item *)x, *b = (const Item *)y;
-  const long wa = (long)(a->khi - a->klo) * a->nm, wb = (long)(b->khi - b->klo) * b->nm;
-  return wa < wb ? 1 : (wa > wb ? -1 : 0);
+static long item_work(const Item *a) { return (long)(a->khi - a->klo) * a->nm; }
+
+/* Most work first (a better balance under a dynamic schedule): Shell sort, descending. */
+static void sort_by_work(Item *x, long n) {
+  for (long gap = n / 2; gap > 0; gap /= 2)
+    for (long i = gap; i < n; i++) {
+      const Item t = x[i];
+      long j = i;
+      for (; j >= gap && item_work(&x[j - gap]) < item_work(&t); j -= gap) x[j] = x[j - gap];
+      x[j] = t;
+    }
 }
 
 /* Gather K (transposed, as float) and V (pointers, widened to float when bfloat16) of keys
@@ -311,7 +318,7 @@ void extend_attention(const ExtendAttnArgs *args) {
     }
   }
   first_part[ng] = (int)n_parts;
-  qsort(items, (size_t)n_items, sizeof(Item), by_work_desc);
+  sort_by_work(items, n_items);
   float *partial = n_parts ? malloc(sizeof(float) * (size_t)n_parts * MAX_ROWS * (size_t)(Dv + 2)) : NULL;
 #pragma omp parallel
   {
