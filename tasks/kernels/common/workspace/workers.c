@@ -259,25 +259,28 @@ static int spawn(Boundary *b, Worker *w, const char *exe, SandboxMode mode) {
   w->dead = 0;
   w->bwrap = mode == SANDBOX_BWRAP;
   if (mode == SANDBOX_BWRAP) {
-    /* bwrap reports the sandboxed process's PID (as this process sees it) on the info fd */
+    /* bwrap reports the sandboxed process's PID (as this process sees it) on the info fd, then
+     * closes it: read to the end (closing early would kill bwrap with SIGPIPE) */
     close(info[1]);
-    char buf[1024];
+    char buf[1024] = "";
     size_t got = 0;
     int found = 0;
     double t0 = now_sec();
-    while (got < sizeof buf - 1 && now_sec() - t0 < 20) {
+    while (now_sec() - t0 < 20) {
       struct pollfd pf = {info[0], POLLIN, 0};
       if (poll(&pf, 1, 200) <= 0) continue;
-      ssize_t k = read(info[0], buf + got, sizeof buf - 1 - got);
+      char tmp[256];
+      ssize_t k = read(info[0], tmp, sizeof tmp);
       if (k <= 0) break;
-      got += (size_t)k;
+      size_t take = (size_t)k < sizeof buf - 1 - got ? (size_t)k : sizeof buf - 1 - got;
+      memcpy(buf + got, tmp, take);
+      got += take;
       buf[got] = 0;
-      char *q = strstr(buf, "\"child-pid\"");
-      if (q && strchr(q, ',')) {
-        w->worker = (pid_t)atol(strchr(q, ':') + 1);
-        found = 1;
-        break;
-      }
+    }
+    char *q = strstr(buf, "\"child-pid\"");
+    if (q && strchr(q, ':')) {
+      w->worker = (pid_t)atol(strchr(q, ':') + 1);
+      found = w->worker > 0;
     }
     close(info[0]);
     if (!found) {
@@ -385,13 +388,8 @@ int worker_call(Worker *w, int cmd, const void *st, double timeout_sec, double *
       snprintf(w->why, sizeof w->why, "the %s did not return within %.0f s", w->role, timeout_sec);
       return -1;
     }
-    if (w->dead || kill(w->worker, 0) != 0) {
-      /* gone: reap it for the reason (bwrap exits right after its child) */
-      for (int i = 0; i < 50 && !w->dead; i++) {
-        if (!check_dead(w)) usleep(20000);
-      }
-      if (!w->dead) snprintf(w->why, sizeof w->why, "the %s's process is gone", w->role);
-      w->dead = 1;
+    if (check_dead(w)) {
+      /* gone (bwrap exits right after its child): w->why says how */
       return -1;
     }
   }
