@@ -186,6 +186,7 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
       const v = await verifier.verify({ task, workspace: copy, tests: task.tests_dir, scratch, sandbox, seed: spec.seed, signal: ctx.signal });
       score = v.score;
       log.append({ type: 'verifier.result', score: v.score, run: v.run });
+      for (const [i, f] of (v.flags ?? []).entries()) log.append({ type: 'monitor.flag', flag_id: `verifier-${i + 1}`, monitor: `verifier:${verifier.kind}`, ...f });
       log.append({ type: 'phase', phase: 'verify', status: 'done', detail: { value: score.value, passed: score.passed } });
     } catch (err) {
       if (ctx.signal?.aborted) {
