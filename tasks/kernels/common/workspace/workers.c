@@ -218,10 +218,10 @@ static int spawn(Boundary *b, Worker *w, const char *exe, SandboxMode mode) {
     n = system_args(a, n, links);
     a[n++] = "--ro-bind", a[n++] = exe, a[n++] = "/worker";
     a[n++] = "--ro-bind", a[n++] = b->arena_path, a[n++] = "/arena";
-    a[n++] = "--bind", a[n++] = out_path, a[n++] = "/out";
-    a[n++] = "--bind", a[n++] = ctl_path, a[n++] = "/ctl";
+    a[n++] = "--bind", a[n++] = out_path, a[n++] = "/output";
+    a[n++] = "--bind", a[n++] = ctl_path, a[n++] = "/control";
     a[n++] = "--info-fd", a[n++] = "3";
-    a[n++] = "--", a[n++] = "/worker", a[n++] = "/arena", a[n++] = "/out", a[n++] = "/ctl";
+    a[n++] = "--", a[n++] = "/worker", a[n++] = "/arena", a[n++] = "/output", a[n++] = "/control";
   } else {
     a[n++] = exe, a[n++] = b->arena_path, a[n++] = out_path, a[n++] = ctl_path;
   }
