@@ -24,7 +24,7 @@ beforeAll(async () => {
 describe('speedup config', () => {
   it('fills defaults and rejects unknown keys', () => {
     const c = parseSpeedupConfig({ kind: 'speedup', timeout_sec: 60 });
-    expect(c).toMatchObject({ sources: ['kernel.c'], command: 'bash /tests/grade.sh', workloads: 'workloads.txt', threshold: 1.1, min_repeats: 6, max_repeats: 24, implausible_fraction: 1.25 });
+    expect(c).toMatchObject({ sources: ['kernel.c'], command: 'bash /tests/grade.sh', workloads: 'workloads.txt', threshold: 1.1, min_repeats: 6, max_repeats: 24, implausible_fraction: 1.5 });
     expect(() => parseSpeedupConfig({ kind: 'speedup', timeout_sec: 60, sources: ['../x.c'] })).toThrow(/sources/);
     expect(() => parseSpeedupConfig({ kind: 'speedup', timeout_sec: 60, repeat: 3 })).toThrow(/unknown field "repeat"/);
     expect(parseSpeedupConfig({ kind: 'speedup', min_repeats: 10, max_repeats: 4 }).max_repeats).toBe(10);

@@ -9,7 +9,7 @@ export const FILE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 export const DEFAULT_MIN_REPEATS = 6;
 export const DEFAULT_MAX_REPEATS = 24;
 /** A workload whose candidate ran faster than its roofline bound by more than this factor is implausible. */
-export const DEFAULT_IMPLAUSIBLE_FRACTION = 1.25;
+export const DEFAULT_IMPLAUSIBLE_FRACTION = 1.5;
 
 export const speedupVerifierSchema = z.strictObject({
   kind: z.literal('speedup'),

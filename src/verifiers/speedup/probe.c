@@ -59,9 +59,9 @@ typedef float v16 __attribute__((vector_size(64)));
 
 /* GFLOP/s of independent FMA chains on every thread (2 flops per lane per FMA). */
 static double fma_peak(void) {
-  const long iters = 20000000;
+  const long iters = 10000000;
   double best = 0;
-  for (int rep = 0; rep < 3; rep++) {
+  for (int rep = 0; rep < 5; rep++) {
     double t0 = now();
     float out = 0;
 #pragma omp parallel reduction(+ : out)

@@ -56,6 +56,7 @@ typedef struct {
   double ref_ms, cand_ms, speedup, q25, q75, smin, smax;
   double bytes, flops;
   double cand_cpu_out_ms, cand_cpu_in_ms;
+  double seconds, ref64_ms; /* wall time of the whole workload, and of its float64 reference */
 } WorkloadResult;
 
 typedef struct {
@@ -177,6 +178,7 @@ static int segments_of(const void *st, size_t n, OutputSegment *seg) {
 
 /* Grade one workload line into R. Returns 0, or 4 on an internal error (the driver or the reference is broken). */
 static int grade_workload(Boundary *b, const char *line, int wi, Rng *inputs, WorkloadResult *R, int timing) {
+  const double t_start = now_sec();
   arena_reset(b);
   Rng shape = rng_make(O.seed, (uint64_t)wi + 1, 0);
   char err[256] = "";
@@ -198,7 +200,9 @@ static int grade_workload(Boundary *b, const char *line, int wi, Rng *inputs, Wo
   char why[512] = "";
   /* 1. correctness against float64 */
   KERNEL.regen(st, inputs);
+  double t64 = now_sec();
   KERNEL.ref64(st, r64);
+  R->ref64_ms = 1e3 * (now_sec() - t64);
   if (run_one(&REF, st, n, NULL, why, sizeof why)) {
     fprintf(stderr, "grader: internal error: the reference failed on %s: %s\n", R->name, why);
     free(r64);
@@ -278,6 +282,7 @@ static int grade_workload(Boundary *b, const char *line, int wi, Rng *inputs, Wo
   R->cand_cpu_out_ms = 1e3 * (CAND.cpu_out - cand_out0);
   R->cand_cpu_in_ms = 1e3 * (CAND.cpu_in - cand_in0);
   if (!R->correct) snprintf(R->why, sizeof R->why, "%s", why);
+  R->seconds = now_sec() - t_start;
   return 0;
 }
 
@@ -334,9 +339,9 @@ static void write_json(FILE *f, const WorkloadResult *res, int nw, double geo, d
       json_num(f, nums[k]);
     }
     fprintf(f, ",\"repeats\":%d", R->repeats);
-    const double t[] = {R->ref_ms, R->cand_ms, R->speedup, R->q25, R->q75, R->smin, R->smax, R->bytes, R->flops, R->cand_cpu_in_ms, R->cand_cpu_out_ms};
-    const char *tk[] = {"ref_ms", "cand_ms", "speedup", "p25", "p75", "min", "max", "bytes", "flops", "cand_cpu_in_ms", "cand_cpu_out_ms"};
-    for (int k = 0; k < 11; k++) {
+    const double t[] = {R->ref_ms, R->cand_ms, R->speedup, R->q25, R->q75, R->smin, R->smax, R->bytes, R->flops, R->cand_cpu_in_ms, R->cand_cpu_out_ms, R->seconds, R->ref64_ms};
+    const char *tk[] = {"ref_ms", "cand_ms", "speedup", "p25", "p75", "min", "max", "bytes", "flops", "cand_cpu_in_ms", "cand_cpu_out_ms", "seconds", "ref64_ms"};
+    for (int k = 0; k < 13; k++) {
       fprintf(f, ",\"%s\":", tk[k]);
       json_num(f, t[k]);
     }
