@@ -3,7 +3,7 @@
  * the caches to DRAM) and the fused multiply-add peak, each with every core busy (OpenMP, one
  * thread per core). Run once per machine and cached (src/verifiers/speedup/roofline.ts).
  * Prints one JSON object:
- *   {"version":2,"threads":T,"fma_gflops":G,"llc_bytes":L,"bandwidth":[{"bytes":B,"gbs":X},...]}
+ *   {"version":3,"threads":T,"fma_gflops":G,"llc_bytes":L,"bandwidth":[{"bytes":B,"gbs":X},...]}
  * (llc_bytes: the last-level cache's size, 0 when unknown; the last working set is at least 4x it).
  * bandwidth: the best of reading two arrays and writing a third (c = a + s*b, "triad") and reading
  * one (sum), bytes = everything read and written per pass, best of several passes. */
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VERSION 2
+#define VERSION 3
 
 static double now(void) {
   struct timespec ts;
