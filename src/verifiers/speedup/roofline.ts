@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 
 /** Bumped with probe.c's VERSION (a cached roofline of another version is measured again). */
-export const PROBE_VERSION = 3;
+export const PROBE_VERSION = 4;
 
 export interface MachineIdentity {
   cpu: string;
