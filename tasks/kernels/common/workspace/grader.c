@@ -308,7 +308,7 @@ static void write_json(FILE *f, const WorkloadResult *res, int nw, double geo, d
   json_num(f, 1e6 * quantile(hs, nhs, 0.9));
   fprintf(f, ",\"calls\":%d},\"boundary\":{\"workers\":\"%s\",\"note\":", nhs, b->mode == SANDBOX_BWRAP ? "bwrap" : "seccomp");
   json_str(f, b->note);
-  fprintf(f, ",\"inputs\":\"getrandom\",\"wait_policy\":\"passive\",\"threads\":{\"candidate\":%d,\"reference\":%d}}", O.threads, O.ref_threads);
+  fprintf(f, ",\"inputs\":\"getrandom\",\"wait_policy\":\"passive\",\"proc_bind\":\"spread\",\"places\":\"%s\",\"threads\":{\"candidate\":%d,\"reference\":%d}}", b->places, O.threads, O.ref_threads);
   fprintf(f, ",\"cpu_ms\":{");
   const Worker *ws[2] = {&CAND, &REF};
   for (int i = 0; i < 2; i++) {

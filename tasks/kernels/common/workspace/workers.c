@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,13 @@ int boundary_open(Boundary *b, SandboxMode mode, size_t arena_bytes, size_t out_
   b->mode = mode;
   b->arena_bytes = arena_bytes;
   b->out_bytes = out_bytes;
+  /* one OpenMP place per CPU this process may run on: "{0},{1},..." */
+  cpu_set_t cs;
+  size_t at = 0;
+  if (sched_getaffinity(0, sizeof cs, &cs) == 0)
+    for (int c = 0; c < CPU_SETSIZE && at + 16 < sizeof b->places; c++)
+      if (CPU_ISSET(c, &cs)) at += (size_t)snprintf(b->places + at, sizeof b->places - at, "%s{%d}", at ? "," : "", c);
+  if (!at) snprintf(b->places, sizeof b->places, "threads");
   snprintf(b->dir, sizeof b->dir, "%s/outlast-grader-XXXXXX", tmp_base());
   if (!mkdtemp(b->dir)) {
     snprintf(err, cap, "cannot create a private directory: %s", strerror(errno));
@@ -200,7 +208,13 @@ static int spawn(Boundary *b, Worker *w, const char *exe, SandboxMode mode) {
   snprintf(threads, sizeof threads, "%d", w->threads);
   char env_threads[40];
   snprintf(env_threads, sizeof env_threads, "OMP_NUM_THREADS=%d", w->threads);
-  char *envp[] = {"PATH=/usr/bin:/bin", env_threads, "OMP_WAIT_POLICY=passive", "OMP_DYNAMIC=false", NULL};
+  /* OpenMP: idle threads sleep (a spinning thread would use CPU outside the calls), and each thread
+   * stays on its own CPU (woken threads are otherwise often placed beside the thread that woke them
+   * and share a core for the whole call). The places are listed explicitly: libgomp cannot work
+   * them out without /sys, which no sandbox here has. */
+  char env_places[sizeof b->places + 16];
+  snprintf(env_places, sizeof env_places, "OMP_PLACES=%s", b->places);
+  char *envp[] = {"PATH=/usr/bin:/bin", env_threads, "OMP_WAIT_POLICY=passive", "OMP_DYNAMIC=false", "OMP_PROC_BIND=spread", env_places, NULL};
   const char *a[96];
   char links[6][256];
   int n = 0, info[2] = {-1, -1};
@@ -215,6 +229,8 @@ static int spawn(Boundary *b, Worker *w, const char *exe, SandboxMode mode) {
     a[n++] = "--setenv", a[n++] = "OMP_NUM_THREADS", a[n++] = threads;
     a[n++] = "--setenv", a[n++] = "OMP_WAIT_POLICY", a[n++] = "passive";
     a[n++] = "--setenv", a[n++] = "OMP_DYNAMIC", a[n++] = "false";
+    a[n++] = "--setenv", a[n++] = "OMP_PROC_BIND", a[n++] = "spread";
+    a[n++] = "--setenv", a[n++] = "OMP_PLACES", a[n++] = b->places;
     n = system_args(a, n, links);
     a[n++] = "--ro-bind", a[n++] = exe, a[n++] = "/worker";
     a[n++] = "--ro-bind", a[n++] = b->arena_path, a[n++] = "/arena";

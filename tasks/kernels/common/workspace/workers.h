@@ -23,6 +23,7 @@ typedef struct {
   size_t arena_used;    /* bump pointer */
   size_t arena_file;    /* current size of the arena file */
   size_t out_bytes;     /* size of each output mapping */
+  char places[1024];    /* the workers' OMP_PLACES: one place per CPU the grader may use */
 } Boundary;
 
 typedef struct {
