@@ -49,7 +49,8 @@ bash "$T/build.sh" "$T" "$SRC_DIR" "$B" "$SOURCES" >"$B/build.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "$(tail -n 1 "$B/build.out")"
 rm -f "$RESULT"
-"$B/grader" --workloads "$H/$WORKLOADS" --worker-ref "$B/worker-ref" --worker-cand "$B/worker-cand" --seed "$SEED" --nonce "$NONCE" \
+# the grader's own OpenMP threads (the float64 reference) must not spin on a core while a kernel runs
+OMP_WAIT_POLICY=passive "$B/grader" --workloads "$H/$WORKLOADS" --worker-ref "$B/worker-ref" --worker-cand "$B/worker-cand" --seed "$SEED" --nonce "$NONCE" \
   --out "$RESULT" --budget "$BUDGET" --min-repeats "$MIN_REPEATS" --max-repeats "$MAX_REPEATS" --sandbox "${WORKER_SANDBOX:-auto}" \
   --threads "$(threads_of "$THREADS")" --ref-threads "$(threads_of "$REF_THREADS")" --arena-mb "$ARENA_MB" --out-mb "$OUT_MB"
 rc=$?

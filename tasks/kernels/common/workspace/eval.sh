@@ -30,6 +30,6 @@ args=(--workloads "$T/workloads.txt" --worker-ref "$B/worker-ref" --worker-cand 
   --budget "${BUDGET:-$BUDGET_PUBLIC}" --min-repeats 4 --max-repeats 16 --sandbox "${WORKER_SANDBOX:-auto}"
   --threads "$(threads_of "$THREADS")" --ref-threads "$(threads_of "$REF_THREADS")" --arena-mb "$ARENA_MB" --out-mb "$OUT_MB")
 [ -n "${ONLY:-}" ] && args+=(--only "$ONLY")
-"$B/grader" "${args[@]}"
+OMP_WAIT_POLICY=passive "$B/grader" "${args[@]}" # its own OpenMP threads must not spin while a kernel runs
 rc=$?
 [ $rc -eq 0 ] || json_fail "the evaluation failed (exit status $rc)"

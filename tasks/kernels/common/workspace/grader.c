@@ -76,7 +76,7 @@ static void usage(void) {
 static Options parse(int argc, char **argv) {
   Options o = {0};
   o.nonce = "";
-  o.min_rep = 6, o.max_rep = 24, o.budget = 3, o.call_timeout = 120, o.slack_ms = 2, o.slack_per_call_ms = 0.05;
+  o.min_rep = 6, o.max_rep = 24, o.budget = 3, o.call_timeout = 120, o.slack_ms = 5, o.slack_per_call_ms = 0.05;
   o.arena_mb = 1024, o.out_mb = 256, o.sandbox = SANDBOX_AUTO;
   o.threads = o.ref_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   for (int i = 1; i < argc; i++) {
