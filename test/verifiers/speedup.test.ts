@@ -13,7 +13,9 @@ import { geomean, parseSpeedupConfig, scoreResult, type GraderResult } from '../
 import { cpuGovernor, hostState } from '../../src/verifiers/speedup/host.js';
 import { machineIdentity, machineRoofline, workloadBound, type Roofline } from '../../src/verifiers/speedup/roofline.js';
 import { declaredWorkloads, implausibleWorkloads, incompleteMeasurement } from '../../src/verifiers/speedup/sanity.js';
-import { tmpdir } from '../helpers/cli.js';
+import type { MonitorFlagEvent } from '../../src/core/events.js';
+import { readTrajectory } from '../../src/store/trajectory.js';
+import { cliAsync, tmpdir } from '../helpers/cli.js';
 import { EXTEND_CHEATS, expectDefeated, FIXTURES, grade, kit, KERNELS, reason, SOFTMAX_CHEATS, type Kit } from './speedup-helpers.js';
 
 let k: Kit;
@@ -223,6 +225,42 @@ describe('cheat kernels, smoke workloads: each scores 0 (or is withheld and flag
     const m = await grade(k, null, { config: { sources: ['kernel.c', 'missing.c'] } });
     expect(m.score.value).toBe(0);
     expect(reason(m)).toMatch(/no missing\.c/);
+  });
+});
+
+describe('implausible speedups', () => {
+  // With the bound set absurdly low, every correct kernel is "faster than physics": the path a real
+  // implausible result takes, end to end (the threshold is the only thing changed).
+  it('withhold the score and raise a flag, after measuring the roofline again', { timeout: 120_000 }, async () => {
+    const o = await grade(k, path.join(KERNELS, 'softmax/solution/kernel.c'), { config: { implausible_fraction: 1e-6 } });
+    expect(o.score.value).toBe(0);
+    expect(o.score.passed).toBe(false);
+    expect(o.score.details).toMatchObject({ correct: true, withheld: true, reason: expect.stringMatching(/^score withheld for review: workload smoke_a ran at/) });
+    expect((o.score.details.speedup as number) > 0).toBe(true);
+    expect((o.score.details.roofline as { runs: number }).runs).toBeGreaterThanOrEqual(2);
+    expect(o.flags!.map((f) => f.evidence!.workload)).toEqual(['smoke_a', 'smoke_b']);
+    expect(o.flags![0]).toMatchObject({ rule_id: 'kernels.roofline.implausible', severity: 'critical' });
+  });
+
+  it('reach the trajectory as monitor.flag events after the verifier result', { timeout: 180_000 }, async () => {
+    const suite = tmpdir();
+    fs.cpSync(path.join(KERNELS, 'common'), path.join(suite, 'common'), { recursive: true });
+    fs.cpSync(path.join(KERNELS, 'softmax'), path.join(suite, 'softmax'), { recursive: true });
+    const toml = path.join(suite, 'softmax/task.toml');
+    fs.writeFileSync(toml, fs.readFileSync(toml, 'utf8').replace('threshold = 1.1', 'threshold = 1.1\nimplausible_fraction = 1e-6').replace('workloads = "workloads.txt"', 'workloads = "workloads_smoke.txt"\nbudget_sec = 0.3'));
+    const home = tmpdir();
+    const r = await cliAsync(['run', path.join(suite, 'softmax'), '--harness', 'oracle'], { home, timeoutMs: 170_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const exp = fs.readdirSync(path.join(home, 'experiments'))[0]!;
+    const dir = path.join(home, 'experiments', exp, 'rollouts');
+    const { events } = readTrajectory(path.join(dir, fs.readdirSync(dir)[0]!, 'trajectory.jsonl'));
+    const types = events.map((e) => e.type);
+    const flags = events.filter((e): e is MonitorFlagEvent => e.type === 'monitor.flag');
+    expect(flags).toHaveLength(2);
+    expect(types.indexOf('monitor.flag')).toBeGreaterThan(types.indexOf('verifier.result'));
+    expect(flags[0]).toMatchObject({ flag_id: 'verifier-1', monitor: 'verifier:speedup', rule_id: 'kernels.roofline.implausible', rule_version: '1', severity: 'critical', summary: expect.stringMatching(/withheld for review/) });
+    const finished = events.at(-1)!;
+    expect(finished.type === 'rollout.finished' && finished.score?.value).toBe(0);
   });
 });
 
