@@ -177,6 +177,9 @@ export class SpeedupVerifier implements Verifier {
     if (!parsed.success) return failed(`the grader's result.json is malformed: ${parsed.error.issues[0]?.message}`);
     const r = parsed.data;
     if (r.nonce !== nonce || r.seed !== seed) return failed("result.json does not carry this run's nonce and seed: it was not written by this grading run");
+    // the grader's own failures (its reference or driver broken, a worker that could not be set up
+    // before any candidate code ran) are not the agent's: infra_error, not a score of 0
+    if (!r.correct && r.reason.startsWith('internal:')) throw new Error(`task ${ctx.task.name}: the kernels grader failed: ${r.reason}`);
     const s = scoreResult(r);
     let correct = s.correct;
     let reason = s.reason;

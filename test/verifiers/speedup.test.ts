@@ -9,14 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/index.js';
-import { geomean, parseSpeedupConfig, scoreResult, type GraderResult } from '../../src/verifiers/speedup.js';
+import { geomean, parseSpeedupConfig, scoreResult, SpeedupVerifier, type GraderResult } from '../../src/verifiers/speedup.js';
 import { cpuGovernor, hostState } from '../../src/verifiers/speedup/host.js';
 import { machineIdentity, machineRoofline, workloadBound, type Roofline } from '../../src/verifiers/speedup/roofline.js';
 import { declaredWorkloads, implausibleWorkloads, incompleteMeasurement } from '../../src/verifiers/speedup/sanity.js';
 import type { MonitorFlagEvent } from '../../src/core/events.js';
 import { readTrajectory } from '../../src/store/trajectory.js';
 import { cliAsync, tmpdir } from '../helpers/cli.js';
-import { EXTEND_CHEATS, expectDefeated, FIXTURES, grade, kit, KERNELS, reason, SOFTMAX_CHEATS, type Kit } from './speedup-helpers.js';
+import { EXTEND_CHEATS, expectDefeated, FIXTURES, grade, kit, KERNELS, reason, SMOKE, SOFTMAX_CHEATS, type Kit } from './speedup-helpers.js';
 
 let k: Kit;
 beforeAll(async () => {
@@ -213,6 +213,17 @@ describe('cheat kernels, smoke workloads: each scores 0 (or is withheld and flag
     expect(o.score.grader.settings.sandbox).toBe('none');
     expect(o.score.value).toBe(0);
     expect(reason(o)).toMatch(/outside its calls/);
+  });
+
+  it("the grader's own failure (here a workload line its driver rejects) is an error, not the agent's 0", { timeout: 60_000 }, async () => {
+    const t = k.tasks.get('softmax')!;
+    const tests = tmpdir();
+    fs.cpSync(t.tests_dir!, tests, { recursive: true });
+    fs.writeFileSync(path.join(tests, 'workloads_smoke.txt'), 'name=empty rows=0 cols=10\n');
+    const ws = tmpdir();
+    fs.cpSync(t.workspace_dir!, ws, { recursive: true });
+    const v = new SpeedupVerifier({ ...t.verifier, ...SMOKE });
+    await expect(v.verify({ task: t, workspace: ws, tests, scratch: tmpdir(), sandbox: k.sandbox, seed: 1, cacheDir: k.cacheDir })).rejects.toThrow(/the kernels grader failed: internal: the grader failed \(exit status 2\)/);
   });
 
   it('a missing kernel source or a build error scores 0 with the reason', { timeout: 60_000 }, async () => {
