@@ -55,6 +55,10 @@ typedef struct {
 int boundary_open(Boundary *b, SandboxMode mode, size_t arena_bytes, size_t out_bytes, char *err, size_t cap);
 /* Forget every allocation (a new workload); frees the arena file's pages. */
 void arena_reset(Boundary *b);
+/* Read every cache line of the arena in use, so that each kernel's call starts from the same cache
+ * state whatever the previous call (the other kernel's) left behind, e.g. inputs flushed from the
+ * caches at the end of a call to slow the kernel that runs next. */
+void arena_warm(const Boundary *b);
 void boundary_close(Boundary *b);
 
 /* Start a worker running `exe` with `threads` OpenMP threads; waits until it is ready. 0 or -1 (w->why). */
