@@ -6,9 +6,11 @@
 // What depends on timing (nop about 1, the oracle's margin) is in speedup.timing.test.ts.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/index.js';
+import { loadTask } from '../../src/tasks/load.js';
 import { geomean, parseSpeedupConfig, scoreResult, SpeedupVerifier, type GraderResult } from '../../src/verifiers/speedup.js';
 import { cpuGovernor, hostState } from '../../src/verifiers/speedup/host.js';
 import { machineIdentity, machineRoofline, workloadBound, type Roofline } from '../../src/verifiers/speedup/roofline.js';
@@ -236,6 +238,27 @@ describe('cheat kernels, smoke workloads: each scores 0 (or is withheld and flag
     const m = await grade(k, null, { config: { sources: ['kernel.c', 'missing.c'] } });
     expect(m.score.value).toBe(0);
     expect(reason(m)).toMatch(/no missing\.c/);
+  });
+});
+
+describe('threads', () => {
+  it('a task that allows one thread stops a kernel that uses two; by default it may', { timeout: 120_000 }, async () => {
+    if (os.cpus().length < 2) return; // one core: two threads cannot use more than one
+    const suite = tmpdir();
+    fs.cpSync(path.join(KERNELS, 'common'), path.join(suite, 'common'), { recursive: true });
+    fs.cpSync(path.join(KERNELS, 'softmax'), path.join(suite, 'softmax'), { recursive: true });
+    fs.appendFileSync(path.join(suite, 'softmax/workspace/kernel.conf'), 'THREADS=1\n');
+    const one = await loadTask(path.join(suite, 'softmax'), { cacheDir: k.cacheDir });
+    const two = path.join(FIXTURES, 'softmax/two_threads.c');
+    const ws = tmpdir();
+    fs.cpSync(one.workspace_dir!, ws, { recursive: true });
+    fs.copyFileSync(two, path.join(ws, 'kernel.c'));
+    const o = await new SpeedupVerifier({ ...one.verifier, ...SMOKE }).verify({ task: one, workspace: ws, tests: one.tests_dir, scratch: tmpdir(), sandbox: k.sandbox, seed: 1, cacheDir: k.cacheDir });
+    expect(o.score.value).toBe(0);
+    expect(reason(o)).toMatch(/more than its 1 allowed thread/);
+    expect((o.score.details.boundary as { threads: { candidate: number } }).threads.candidate).toBe(1);
+    const ok = await grade(k, two);
+    expect(ok.score.details.correct, reason(ok)).toBe(true);
   });
 });
 
