@@ -123,12 +123,20 @@ export interface ContextCompactedEvent extends EventBase {
   keep_from_seq: number;
 }
 
+/** Something a human should look at: raised by a monitor (or by a verifier that withholds a score). */
 export interface MonitorFlagEvent extends EventBase {
   type: 'monitor.flag';
+  /** Unique within the rollout; review decisions and alerts refer to it. */
   flag_id: string;
+  /** Who raised it: a monitor's name, or `verifier:<kind>`. */
   monitor: string;
+  /** The rule that fired, e.g. `kernels.roofline.implausible`, and its version (a rule's meaning may change). */
+  rule_id: string;
+  rule_version: string;
   severity: 'info' | 'warning' | 'critical';
-  message: string;
+  /** One line for the review queue. */
+  summary: string;
+  /** What the rule saw (numbers, paths, excerpts), for the reviewer. */
   evidence?: Record<string, unknown>;
 }
 

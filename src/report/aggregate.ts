@@ -14,6 +14,7 @@ import {
   type GroupStats,
   type PairedDelta,
   type Provenance,
+  type KernelRow,
   type Report,
   type RolloutBrief,
 } from './schema.js';
@@ -352,6 +353,27 @@ function brief(u: Unit): RolloutBrief {
   };
 }
 
+function kernelRows(u: Unit): KernelRow[] {
+  const k = u.s?.kernels;
+  if (!k) return [];
+  return k.workloads.map((w) => ({
+    rollout_id: u.row.rollout_id,
+    task: u.row.task,
+    key: u.key,
+    repeat: u.row.repeat,
+    workload: w.name,
+    speedup: w.speedup,
+    p25: w.p25,
+    p75: w.p75,
+    ref_ms: w.ref_ms,
+    cand_ms: w.cand_ms,
+    bound_ms: w.bound_ms,
+    roofline_fraction: w.roofline_fraction,
+    limit: w.limit,
+    withheld: k.withheld,
+  }));
+}
+
 export function buildReport(data: ExperimentData, opts: ReportOptions = {}): Report {
   const includeInfra = opts.includeInfra ?? false;
   const o: StatOpts = { resamples: opts.resamples ?? 2000, seed: opts.seed ?? 1, confidence: opts.confidence ?? 0.95, minClusters: opts.minClusters ?? 5 };
@@ -413,6 +435,7 @@ export function buildReport(data: ExperimentData, opts: ReportOptions = {}): Rep
     paired,
     figures: figures(groups, fprov),
     rollouts: us.map(brief),
+    kernels: us.flatMap(kernelRows),
     warnings,
   };
 }

@@ -9,6 +9,12 @@ export function fmtNum(v: number | null | undefined, digits = 3): string {
   return v.toFixed(digits);
 }
 
+/** Always `digits` decimals (a speedup of 9 reads 9.00, beside 8.60). */
+export function fmtFixed(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return v.toFixed(digits);
+}
+
 export function fmtScore(v: number | null | undefined): string {
   return fmtNum(v, 3);
 }

@@ -1,7 +1,7 @@
 // The single-file HTML report: inline CSS, charts drawn as inline SVG at generation time, the report
 // JSON embedded for tools. Nothing in it refers to the network, so it opens from disk anywhere.
 // Charts are static SVG here (no script needed, prints well, small); the live viewer uses uPlot.
-import { fmtCi, fmtDelta, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd } from './format.js';
+import { fmtCi, fmtFixed, fmtDelta, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd } from './format.js';
 import type { Figure, GroupStats, Report } from './schema.js';
 import { extent } from './stats.js';
 
@@ -133,6 +133,18 @@ export function renderProvenanceHtml(r: Report): string {
   ].join('')}</dl>`;
 }
 
+/** Per-workload speedup and share of the machine's roofline, for rollouts a speedup verifier graded. */
+function kernelTable(r: Report): string {
+  if (!r.kernels.length) return '';
+  const rows = r.kernels.map((k) => {
+    const id = `${k.rollout_id}/${k.workload}`;
+    const spread = k.p25 === null || k.p75 === null ? '–' : `${fmtFixed(k.p25)}–${fmtFixed(k.p75)}`;
+    return `<tr>${td('task', id, k.task)}${td('key', id, k.key)}${td('repeat', id, String(k.repeat))}${td('workload', id, k.workload)}${td('speedup', id, `${fmtFixed(k.speedup)}x${k.withheld ? ' (withheld)' : ''}`)}${td('spread', id, spread)}${td('cand_ms', id, fmtNum(k.cand_ms, 3))}${td('bound_ms', id, fmtNum(k.bound_ms, 3))}${td('roofline_fraction', id, `${fmtPct(k.roofline_fraction)}${k.limit ? ` (${k.limit})` : ''}`)}</tr>`;
+  });
+  const head = ['task', 'model × harness', 'repeat', 'workload', 'speedup', 'p25–p75', 'kernel ms', 'bound ms', 'of roofline'];
+  return `<h2>Kernels <small>(speedup over the reference, and the kernel's time against this machine's roofline bound)</small></h2><table class="kernels"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 export function renderReportHtml(r: Report): string {
   const conf = Math.round(r.provenance.report.confidence * 100);
   const paired = r.paired.length
@@ -157,6 +169,7 @@ ${r.groups.length ? groupTable(r.groups, conf, 'leaderboard') : '<p class="empty
 ${r.families.length ? `<h2>By task family</h2>${groupTable(r.families, conf, 'families')}` : ''}
 ${r.compare_groups.length ? `<h2>Compared experiment ${esc(r.compare?.id ?? '')}</h2>${groupTable(r.compare_groups, conf, 'compare')}` : ''}
 ${paired}
+${kernelTable(r)}
 ${r.groups.length ? detailTables(r.groups) : ''}
 <h2>Figures</h2>
 ${r.figures.map(svgFigure).join('\n')}

@@ -138,6 +138,28 @@ export const rolloutBriefSchema = z.object({
   flags: z.number().int(),
 });
 
+/** One workload of one rollout graded by the speedup verifier: its speedup beside this machine's physical limit. */
+export const kernelRowSchema = z.object({
+  rollout_id: z.string(),
+  task: z.string(),
+  /** model × harness */
+  key: z.string(),
+  repeat: z.number().int(),
+  workload: z.string(),
+  speedup: nnum,
+  p25: nnum,
+  p75: nnum,
+  ref_ms: nnum,
+  cand_ms: nnum,
+  /** The least time one call can take on the grading machine (ms), from the workload's bytes and FLOPs. */
+  bound_ms: nnum,
+  /** bound_ms / cand_ms: the share of the machine's limit the kernel reached (1 = at the limit). */
+  roofline_fraction: nnum,
+  limit: z.string().nullable(),
+  /** The rollout's score was withheld for review (a workload beat the roofline). */
+  withheld: z.boolean(),
+});
+
 export const reportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   generated_at: z.string(),
@@ -150,6 +172,8 @@ export const reportSchema = z.object({
   paired: z.array(pairedSchema),
   figures: z.array(figureSchema),
   rollouts: z.array(rolloutBriefSchema),
+  /** Per-workload speedup and fraction of roofline of every rollout a speedup verifier graded. */
+  kernels: z.array(kernelRowSchema),
   warnings: z.array(z.string()),
 });
 
@@ -160,4 +184,5 @@ export type Figure = z.infer<typeof figureSchema>;
 export type FigureProvenance = z.infer<typeof figureProvenanceSchema>;
 export type Provenance = z.infer<typeof provenanceSchema>;
 export type RolloutBrief = z.infer<typeof rolloutBriefSchema>;
+export type KernelRow = z.infer<typeof kernelRowSchema>;
 export type Dist = z.infer<typeof distSchema>;

@@ -13,6 +13,20 @@ export interface EvaluationPoint {
   score: number;
 }
 
+/** One workload of a kernel graded by the speedup verifier (from its verifier.result details). */
+export interface KernelWorkload {
+  name: string;
+  speedup: number | null;
+  p25: number | null;
+  p75: number | null;
+  ref_ms: number | null;
+  cand_ms: number | null;
+  /** This machine's roofline bound of one call (ms), and the candidate's time as a fraction of it. */
+  bound_ms: number | null;
+  roofline_fraction: number | null;
+  limit: string | null;
+}
+
 export interface RolloutSummary {
   rollout_id: string;
   events: number;
@@ -37,6 +51,8 @@ export interface RolloutSummary {
   evaluations: EvaluationPoint[];
   flags: { total: number; confirmed: number; dismissed: number; by_severity: Record<string, number> };
   compactions: number;
+  /** Per-workload numbers of a speedup-verified kernel (null for other verifiers); `withheld`: the score was withheld for review. */
+  kernels: { workloads: KernelWorkload[]; withheld: boolean } | null;
   /** Provenance of this rollout as its log records it. */
   provenance: {
     outlast: string | null;
@@ -79,6 +95,7 @@ export function emptySummary(rolloutId: string): RolloutSummary {
     evaluations: [],
     flags: { total: 0, confirmed: 0, dismissed: 0, by_severity: {} },
     compactions: 0,
+    kernels: null,
     provenance: {
       outlast: null,
       commit: null,
@@ -154,6 +171,7 @@ export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary 
       break;
     case 'verifier.result':
       s.provenance.verifier = { verifier: e.score.grader.verifier, version: e.score.grader.version, settings: e.score.grader.settings ?? {} };
+      s.kernels = e.score.grader.verifier === 'speedup' ? kernelWorkloads(e.score.details) : null;
       break;
     case 'rollout.finished':
       s.finished_at = e.t;
@@ -173,6 +191,27 @@ export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary 
       break;
   }
   return s;
+}
+
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The per-workload rows of a speedup score's details (tolerant: details are free-form JSON). */
+export function kernelWorkloads(details: Record<string, unknown>): { workloads: KernelWorkload[]; withheld: boolean } | null {
+  if (!Array.isArray(details.workloads)) return null;
+  const workloads = (details.workloads as Record<string, unknown>[])
+    .filter((w) => w && typeof w === 'object' && typeof w.name === 'string')
+    .map((w) => ({
+      name: w.name as string,
+      speedup: numOrNull(w.speedup),
+      p25: numOrNull(w.p25),
+      p75: numOrNull(w.p75),
+      ref_ms: numOrNull(w.ref_ms),
+      cand_ms: numOrNull(w.cand_ms),
+      bound_ms: numOrNull(w.bound_ms),
+      roofline_fraction: numOrNull(w.roofline_fraction),
+      limit: typeof w.limit === 'string' ? w.limit : null,
+    }));
+  return { workloads, withheld: details.withheld === true };
 }
 
 export function summarize(rolloutId: string, events: Iterable<TrajectoryEvent>): RolloutSummary {

@@ -1,6 +1,6 @@
 // The terminal rendering of a Report: a few narrow tables and the provenance block.
 import { renderTable } from './plain-table.js';
-import { fmtCi, fmtDelta, fmtInt, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd } from './format.js';
+import { fmtCi, fmtFixed, fmtDelta, fmtInt, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd } from './format.js';
 import type { GroupStats, Report } from './schema.js';
 
 function scoreRows(gs: GroupStats[], withFamily: boolean): (string | number)[][] {
@@ -74,6 +74,25 @@ export function renderReportTable(r: Report): string {
           fmtNum(g.latency.output_tps.p95, 1),
           g.flags.total,
           g.flags.confirmed,
+        ]),
+      ),
+    );
+  }
+  if (r.kernels.length) {
+    out.push('', "Kernels: speedup over the reference and share of this machine's roofline, per workload");
+    out.push(
+      renderTable(
+        ['task', 'model × harness', 'rep', 'workload', 'speedup', 'p25–p75', 'kernel ms', 'bound ms', 'of roofline'],
+        r.kernels.map((k) => [
+          k.task,
+          k.key,
+          k.repeat,
+          k.workload,
+          `${fmtFixed(k.speedup)}x${k.withheld ? ' (withheld)' : ''}`,
+          k.p25 === null || k.p75 === null ? '–' : `${fmtFixed(k.p25)}–${fmtFixed(k.p75)}`,
+          fmtNum(k.cand_ms, 3),
+          fmtNum(k.bound_ms, 3),
+          `${fmtPct(k.roofline_fraction)}${k.limit ? ` (${k.limit})` : ''}`,
         ]),
       ),
     );

@@ -64,6 +64,8 @@ export async function gradeWorkspace(g: GradeContext): Promise<Score> {
   try {
     const v = await verifier.verify({ task, workspace: copy, tests: task.tests_dir, scratch: g.scratch, sandbox: g.verifier, agent: g.agent, seed: g.seed, signal: g.signal });
     log.append({ type: 'verifier.result', score: v.score, run: v.run });
+    // what the verifier could not decide alone (e.g. a speedup past this machine's limit) goes to a person
+    for (const [i, f] of (v.flags ?? []).entries()) log.append({ type: 'monitor.flag', flag_id: `verifier-${i + 1}`, monitor: `verifier:${verifier.kind}`, ...f });
     log.append({ type: 'phase', phase: 'verify', status: 'done', detail: { value: v.score.value, passed: v.score.passed } });
     return v.score;
   } catch (err) {

@@ -92,21 +92,22 @@ export async function checkSolution(solutionDir: string | null): Promise<void> {
   if (!st.isFile()) throw new UserError(`${shown(solve)}: expected a file`);
 }
 
-/** Every `/tests/<file>` a verifier command names must exist in tests/. */
-export async function checkTestsReferenced(dir: string, command: string, field: string, tomlFile: string): Promise<void> {
+/**
+ * Every `/tests/<file>` a verifier command names must exist in the task's tests (`testsDir`: its
+ * tests/, or the tree merged with its base; null when it has none). `shownDir` is the task's own
+ * tests/ path, for the message.
+ */
+export async function checkTestsReferenced(testsDir: string | null, shownDir: string, command: string, field: string, tomlFile: string): Promise<void> {
   const refs = new Set<string>();
   for (const m of command.matchAll(/(?:^|[\s'"=:(])\/tests\/([A-Za-z0-9._\/-]+)/g)) refs.add(m[1]!.replace(/\/+$/, ''));
   const usesTestsDir = /(?:^|[\s'"=:(])\/tests(?:\/|\b)/.test(command);
-  if (usesTestsDir && !(await statOrNull(path.join(dir, 'tests')))) {
-    throw new UserError(
-      oneLine(`${shown(path.join(dir, 'tests'))}: missing; field ${field} of ${shown(tomlFile)} runs "${command}", which needs tests/`),
-    );
+  if (usesTestsDir && !testsDir) {
+    throw new UserError(oneLine(`${shown(shownDir)}: missing; field ${field} of ${shown(tomlFile)} runs "${command}", which needs tests/`));
   }
   for (const ref of refs) {
-    if (ref === '' || ref.split('/').includes('..')) continue;
-    const p = path.join(dir, 'tests', ref);
-    if (!(await statOrNull(p))) {
-      throw new UserError(oneLine(`${shown(p)}: missing; field ${field} of ${shown(tomlFile)} runs "${command}"`));
+    if (ref === '' || ref.split('/').includes('..') || !testsDir) continue;
+    if (!(await statOrNull(path.join(testsDir, ref)))) {
+      throw new UserError(oneLine(`${shown(path.join(shownDir, ref))}: missing; field ${field} of ${shown(tomlFile)} runs "${command}"`));
     }
   }
 }

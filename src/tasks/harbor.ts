@@ -10,9 +10,7 @@
 // and its COPY/ADD lines that bring build-context files under that WORKDIR are replayed into a
 // workspace directory, materialised once per task hash in a cache directory. Every other line, and
 // every task.toml field outlast does not use, is listed in `task.ignored`, one line each.
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError, oneLine } from '../core/errors.js';
@@ -42,7 +40,10 @@ import {
   taskNameSchema,
   toolsSchema,
 } from './schema.js';
+import { cacheKey, defaultCacheDir, materialiseTree } from './cache.js';
 import { checkSolution, checkToolNames, isDir, lstatOrNull, optionalDir, readInstruction, shown, statOrNull } from './common.js';
+
+export { defaultCacheDir } from './cache.js';
 
 /** Where a Harbor task's workspace is mounted when its Dockerfile sets no WORKDIR. */
 export const HARBOR_DEFAULT_WORKDIR = '/app';
@@ -52,7 +53,7 @@ export const MATERIALISER_VERSION = 'v1';
 /** Top-level task.toml keys only Harbor uses; any of them (without outlast-only keys) means Harbor. */
 const HARBOR_ONLY_KEYS = ['version', 'schema_version', 'source', 'metadata', 'environment', 'solution'];
 /** Top-level task.toml keys only outlast's native format uses. */
-const NATIVE_ONLY_KEYS = ['limits', 'sandbox', 'tools', 'requires'];
+const NATIVE_ONLY_KEYS = ['limits', 'sandbox', 'tools', 'requires', 'extends'];
 
 /** Is this task directory in Harbor's format? Yes when it has environment/, or Harbor-only fields and no outlast-only ones. */
 export async function isHarborTask(dir: string, toml: Record<string, unknown>): Promise<boolean> {
@@ -491,13 +492,6 @@ function lineOf(s: string): number {
 // ---------------------------------------------------------------------------------------------
 // Materialisation: the plan written to disk once per (task hash, materialiser version).
 
-/** The default cache directory: $OUTLAST_CACHE_DIR, else <os tmpdir>/outlast-cache-<uid> (one per user). */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.OUTLAST_CACHE_DIR) return path.resolve(env.OUTLAST_CACHE_DIR);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return path.join(os.tmpdir(), `outlast-cache-${uid}`);
-}
-
 async function applyOp(root: string, op: WorkspaceOp): Promise<void> {
   const dest = path.join(root, ...op.dest.split('/'));
   if (op.kind === 'dir') {
@@ -522,31 +516,11 @@ async function applyOp(root: string, op: WorkspaceOp): Promise<void> {
  */
 export async function materialiseWorkspace(plan: WorkspacePlan, hash: string, cacheDir: string): Promise<string | null> {
   if (plan.ops.length === 0) return null;
-  const key = `${hash.replace(/^sha256:/, '').slice(0, 40)}-${MATERIALISER_VERSION}`;
-  const base = path.join(cacheDir, 'harbor-workspaces');
-  const final = path.join(base, key);
-  const ws = path.join(final, 'workspace');
-  if (await isDir(ws)) return ws;
-  try {
-    await fs.mkdir(base, { recursive: true });
-  } catch (err) {
-    throw new UserError(oneLine(`cannot create the workspace cache ${base}: ${(err as Error).message}; set OUTLAST_CACHE_DIR to a writable directory`));
-  }
-  const tmp = path.join(base, `.${key}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
+  const root = await materialiseTree(cacheDir, 'harbor-workspaces', cacheKey(hash, MATERIALISER_VERSION), async (tmp) => {
     await fs.mkdir(path.join(tmp, 'workspace'), { recursive: true });
     for (const op of plan.ops) await applyOp(path.join(tmp, 'workspace'), op);
-    try {
-      await fs.rename(tmp, final);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err;
-      // Another process materialised the same task first: use its copy.
-    }
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
-  return ws;
+  });
+  return path.join(root, 'workspace');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import type { Task, TaskTool, VerifierConfig } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
+import { defaultCacheDir } from './cache.js';
 import { checkSolution, checkTaskLinks, checkTestsReferenced, checkToolNames, optionalDir, readInstruction, readTaskToml, shown, statOrNull } from './common.js';
+import { extendedHash, materialiseExtended, resolveBase, type TaskTrees } from './extends.js';
 import { defaultFamily, defaultName, isHarborTask, loadHarborTask, type HarborLoadOptions } from './harbor.js';
 import { hashTaskDir } from './hash.js';
 import { commandVerifierSchema, DEFAULT_SANDBOX, DEFAULT_WORKSPACE_QUOTA, NATIVE_WORKDIR, nativeTaskTomlSchema } from './schema.js';
@@ -22,12 +24,24 @@ export async function loadTask(dir: string, opts: LoadOptions = {}): Promise<Tas
   await checkTaskLinks(abs);
   const hash = await hashTaskDir(abs);
   if (await isHarborTask(abs, data)) return loadHarborTask(abs, file, data, hash, opts);
-  return loadNativeTask(abs, file, data, hash);
+  return loadNativeTask(abs, file, data, hash, opts);
 }
 
-async function loadNativeTask(dir: string, tomlFile: string, toml: Record<string, unknown>, hash: string): Promise<Task> {
+async function loadNativeTask(dir: string, tomlFile: string, toml: Record<string, unknown>, ownHash: string, opts: LoadOptions): Promise<Task> {
   const source = shown(tomlFile);
   const cfg = parseWith(nativeTaskTomlSchema, toml, source);
+
+  // workspace/, tests/, solution/: the task's own, or merged over the base it extends
+  let hash = ownHash;
+  let trees: TaskTrees;
+  if (cfg.extends !== undefined) {
+    const base = await resolveBase(dir, cfg.extends, tomlFile);
+    hash = extendedHash(ownHash, await hashTaskDir(base));
+    trees = await materialiseExtended(dir, base, hash, opts.cacheDir ?? defaultCacheDir());
+  } else {
+    trees = { workspace_dir: await optionalDir(dir, 'workspace'), tests_dir: await optionalDir(dir, 'tests'), solution_dir: await optionalDir(dir, 'solution') };
+  }
+  const { workspace_dir, tests_dir, solution_dir } = trees;
 
   let verifier: VerifierConfig;
   if (cfg.verifier.kind === 'command') {
@@ -35,7 +49,7 @@ async function loadNativeTask(dir: string, tomlFile: string, toml: Record<string
     // Parsed under its own key so that errors name the field as verifier.<key>.
     const v = parseWith(z.object({ verifier: commandVerifierSchema }), { verifier: raw }, source).verifier;
     verifier = { kind: 'command', command: v.command, timeout_sec: v.timeout_sec, reward_range: v.reward_range, score_from: v.score_from };
-    await checkTestsReferenced(dir, v.command, 'verifier.command', tomlFile);
+    await checkTestsReferenced(tests_dir, path.join(dir, 'tests'), v.command, 'verifier.command', tomlFile);
   } else {
     verifier = { ...cfg.verifier } as VerifierConfig;
   }
@@ -44,9 +58,6 @@ async function loadNativeTask(dir: string, tomlFile: string, toml: Record<string
   checkToolNames(tools, tomlFile);
 
   const instruction = await readInstruction(dir);
-  const workspace_dir = await optionalDir(dir, 'workspace');
-  const tests_dir = await optionalDir(dir, 'tests');
-  const solution_dir = await optionalDir(dir, 'solution');
   await checkSolution(solution_dir);
 
   const metadata: Record<string, unknown> = { ...(cfg.task.metadata ?? {}) };

@@ -92,6 +92,8 @@ export const commandVerifierSchema = z.strictObject({
 });
 
 export const nativeTaskTomlSchema = z.strictObject({
+  /** A base directory (relative to the task) whose workspace/, tests/, solution/ the task's own extend. */
+  extends: z.string().min(1, 'expected a path relative to the task directory, e.g. "../common"').optional(),
   task: z
     .strictObject({
       name: taskNameSchema.optional(),

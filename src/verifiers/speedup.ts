@@ -1,169 +1,50 @@
 // The `speedup` verifier (the kernels suite; see docs/kernels.md). It grades a kernel by
 // correctness first, then speed, with the task's own grader:
 //   1. copy ONLY the kernel source files named in `sources` out of the final workspace into a fresh
-//      directory (regular files, no symlinks); the agent's Makefile, driver, header, reference and
-//      eval-script copies never reach the grader;
+//      directory (regular files, no symlinks); the agent's copies of everything else never reach
+//      the grader;
 //   2. run the grading command (default `bash /tests/grade.sh`) in a fresh sandbox with those
-//      sources at the workdir, the pristine tests/ read-only at /tests and a fresh, empty directory
-//      at /out. The grader builds the sources with its own driver, reference copy, header and flags,
-//      checks the kernel rules (no I/O, clocks, inline assembly or extra symbols), checks correctness
-//      against a float64 reference on fresh random inputs drawn from the recorded seed, times
-//      reference and candidate interleaved, and writes /out/result.json;
+//      sources at the workdir, the task's pristine starting workspace read-only at /outlast/task
+//      ($OUTLAST_TASK: the driver, reference, header, flags and the grader's own sources), the
+//      pristine tests/ read-only at /tests (hidden workloads) and a fresh, empty directory at /out.
+//      The grader builds the candidate into its own worker process, sandboxed apart from the grader,
+//      checks it on inputs from fresh entropy, times it against the reference and writes
+//      /out/result.json;
 //   3. read result.json, which must carry this run's random nonce and seed (a file the kernel or the
-//      agent prepared cannot pass), recompute the geometric mean from the per-workload medians, and
-//      score: value = geometric-mean speedup (0 when anything failed), passed = correct and
-//      value >= threshold.
+//      agent prepared cannot pass), check that every declared workload ran its declared repeats,
+//      recompute the geometric mean from the per-workload medians, set each workload's time beside
+//      this machine's roofline bound, and score: value = geometric-mean speedup (0 when anything
+//      failed), passed = correct and value >= threshold. A workload faster than the roofline allows
+//      withholds the score (0, not passed) and raises a flag for human review.
+// The load average and CPU governor before and after grading go into the score's details.
 // Without bubblewrap (`--sandbox none`) mounts are impossible, so the grader gets host paths
-// through TESTS_DIR/OUT_DIR/SRC_DIR instead (and `/tests/` in the command is rewritten); the
-// sandbox's provenance records that run as unsandboxed.
+// through TESTS_DIR/OUT_DIR/SRC_DIR/OUTLAST_TASK instead (and `/tests/` in the command is
+// rewritten); the sandbox's provenance records that run as unsandboxed.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import { TASK_FILES_MOUNT, TESTS_MOUNT } from '../core/mounts.js';
 import type { Score, VerifierConfig } from '../core/types.js';
-import { parseWith } from '../core/validate.js';
 import type { Mount } from '../sandbox/sandbox.js';
+import { defaultCacheDir } from '../tasks/cache.js';
+import { parseSpeedupConfig, type SpeedupVerifierConfig } from './speedup/config.js';
+import { hostState } from './speedup/host.js';
+import { resultSchema, scoreResult } from './speedup/result.js';
+import { machineRoofline, workloadBound, type Roofline, type WorkloadBound } from './speedup/roofline.js';
+import { declaredWorkloads, implausibleWorkloads, incompleteMeasurement } from './speedup/sanity.js';
 import { runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
 
-export const SPEEDUP_VERIFIER_VERSION = '1.0.0';
+export { parseSpeedupConfig, speedupVerifierSchema, type SpeedupVerifierConfig } from './speedup/config.js';
+export { geomean, scoreResult, type GraderResult, type ScoredResult, type WorkloadResult } from './speedup/result.js';
+
+export const SPEEDUP_VERIFIER_VERSION = '2.0.0';
 
 /** Largest kernel source file copied to the grader. */
 const MAX_SOURCE_BYTES = 1024 * 1024;
+/** Largest result.json read. */
+const MAX_RESULT_BYTES = 4 * 1024 * 1024;
 /** Where the fresh result directory is mounted in the sandbox. */
 const OUT_MOUNT = '/out';
-const TESTS_MOUNT = '/tests';
-const FILE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-
-export const speedupVerifierSchema = z.strictObject({
-  kind: z.literal('speedup'),
-  timeout_sec: z.number().positive().default(600),
-  /** Kernel source files (names in the workspace's top directory) the grader builds. */
-  sources: z
-    .array(z.string().regex(FILE_NAME_RE, 'expected a plain file name (no "/", not starting with ".")'))
-    .min(1)
-    .default(['kernel.c']),
-  /** Grading command run in the sandbox; it must write /out/result.json. */
-  command: z.string().min(1).default('bash /tests/grade.sh'),
-  /** Workloads file in tests/ (override with a smaller one for quick checks). */
-  workloads: z.string().regex(FILE_NAME_RE, 'expected a plain file name in tests/').default('workloads.txt'),
-  /** `passed` needs a correct kernel with a geometric-mean speedup of at least this. */
-  threshold: z.number().nonnegative().default(1.1),
-  /** Seconds of interleaved timing per workload (default: the task's kernel.conf). */
-  budget_sec: z.number().positive().optional(),
-  /** Timed (reference, candidate) pairs per workload: at least / at most. */
-  min_repeats: z.number().int().positive().optional(),
-  max_repeats: z.number().int().positive().optional(),
-});
-
-export type SpeedupVerifierConfig = z.output<typeof speedupVerifierSchema>;
-
-/** Validate a task's [verifier] table for kind `speedup` (defaults filled in). Throws a one-line UserError. */
-export function parseSpeedupConfig(config: VerifierConfig | Record<string, unknown>, source = 'task.toml'): SpeedupVerifierConfig {
-  return parseWith(z.object({ verifier: speedupVerifierSchema }), { verifier: config }, source).verifier;
-}
-
-/** One workload's line in the grader's result.json. */
-export interface WorkloadResult {
-  name: string;
-  shape?: Record<string, unknown>;
-  correct: boolean;
-  reason?: string;
-  rel_err: number | null;
-  repeats: number;
-  ref_ms: number | null;
-  cand_ms: number | null;
-  speedup: number | null;
-  p25: number | null;
-  p75: number | null;
-  min: number | null;
-  max: number | null;
-}
-
-const num = z.number().nullable();
-const resultSchema = z.looseObject({
-  kernel: z.string().optional(),
-  score: z.number().nullable(),
-  correct: z.boolean(),
-  reason: z.string().default(''),
-  seed: z.number(),
-  nonce: z.string(),
-  tolerance: z.number().optional(),
-  spread: z.object({ p25: num, p75: num }).optional(),
-  seconds: z.number().optional(),
-  workloads: z.array(
-    z.looseObject({
-      name: z.string(),
-      shape: z.record(z.string(), z.unknown()).optional(),
-      correct: z.boolean(),
-      reason: z.string().default(''),
-      rel_err: num.default(null),
-      repeats: z.number().int().default(0),
-      ref_ms: num.default(null),
-      cand_ms: num.default(null),
-      speedup: num.default(null),
-      p25: num.default(null),
-      p75: num.default(null),
-      min: num.default(null),
-      max: num.default(null),
-    }),
-  ),
-});
-export type GraderResult = z.output<typeof resultSchema>;
-
-/** Geometric mean of positive numbers (NaN for an empty list or a non-positive value). */
-export function geomean(xs: readonly number[]): number {
-  if (xs.length === 0 || xs.some((x) => !(x > 0) || !Number.isFinite(x))) return NaN;
-  return Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
-}
-
-export interface ScoredResult {
-  value: number;
-  correct: boolean;
-  reason: string;
-  spread: { p25: number; p75: number } | null;
-  workloads: WorkloadResult[];
-}
-
-/**
- * Turn a grader result into the score: the geometric mean of the per-workload median speedups,
- * recomputed here (never the grader's own `score` field), or 0 with the reason when any workload
- * failed or lacks timings.
- */
-export function scoreResult(r: GraderResult): ScoredResult {
-  const workloads = r.workloads.map((w) => ({
-    name: w.name,
-    shape: w.shape,
-    correct: w.correct,
-    reason: w.reason || undefined,
-    rel_err: w.rel_err,
-    repeats: w.repeats,
-    ref_ms: w.ref_ms,
-    cand_ms: w.cand_ms,
-    speedup: w.speedup,
-    p25: w.p25,
-    p75: w.p75,
-    min: w.min,
-    max: w.max,
-  }));
-  const fail = (reason: string): ScoredResult => ({ value: 0, correct: false, reason, spread: null, workloads });
-  if (!r.correct) return fail(r.reason || 'the kernel failed a correctness check');
-  if (workloads.length === 0) return fail('the grader ran no workloads');
-  const bad = workloads.find((w) => !w.correct);
-  if (bad) return fail(`workload ${bad.name}: ${bad.reason ?? 'incorrect'}`);
-  const untimed = workloads.find((w) => !(typeof w.speedup === 'number' && w.speedup > 0 && w.repeats > 0));
-  if (untimed) return fail(`workload ${untimed.name} has no timing`);
-  const value = geomean(workloads.map((w) => w.speedup as number));
-  const lo = geomean(workloads.map((w) => w.p25 ?? NaN));
-  const hi = geomean(workloads.map((w) => w.p75 ?? NaN));
-  return {
-    value,
-    correct: true,
-    reason: '',
-    spread: Number.isFinite(lo) && Number.isFinite(hi) ? { p25: lo, p75: hi } : null,
-    workloads,
-  };
-}
 
 export class SpeedupVerifier implements Verifier {
   readonly kind = 'speedup';
@@ -185,13 +66,15 @@ export class SpeedupVerifier implements Verifier {
       workloads: c.workloads,
       threshold: c.threshold,
       timeout_sec: c.timeout_sec,
+      min_repeats: c.min_repeats,
+      max_repeats: c.max_repeats,
+      implausible_fraction: c.implausible_fraction,
       seed,
       sandbox: ctx.sandbox.mode,
     };
     if (c.budget_sec !== undefined) settings.budget_sec = c.budget_sec;
-    if (c.min_repeats !== undefined) settings.min_repeats = c.min_repeats;
-    if (c.max_repeats !== undefined) settings.max_repeats = c.max_repeats;
     const started = Date.now();
+    const before = hostState();
     const score = (value: number, passed: boolean, details: Record<string, unknown>): Score => ({
       value,
       passed,
@@ -205,6 +88,8 @@ export class SpeedupVerifier implements Verifier {
     });
 
     if (!ctx.tests) throw new Error(`task ${ctx.task.name}: the speedup verifier needs a tests/ directory holding the grader`);
+    const taskFiles = ctx.task.workspace_dir;
+    if (!taskFiles) throw new Error(`task ${ctx.task.name}: the speedup verifier needs the task's starting workspace (its driver, reference and grader)`);
     // 1. only the named kernel sources, copied into a fresh directory
     const srcDir = path.join(ctx.scratch, 'speedup-src');
     const outDir = path.join(ctx.scratch, 'speedup-out');
@@ -227,8 +112,17 @@ export class SpeedupVerifier implements Verifier {
     }
     await ctx.sandbox.adopt(srcDir);
 
+    // this machine's physical limits (measured once per machine, cached)
+    const rooflineOpts = { cacheDir: ctx.cacheDir ?? defaultCacheDir(), sandbox: ctx.sandbox, scratch: ctx.scratch, signal: ctx.signal };
+    let roofline: Roofline | null = null;
+    let rooflineError: string | null = null;
+    try {
+      roofline = await machineRoofline(rooflineOpts);
+    } catch (err) {
+      rooflineError = (err as Error).message;
+    }
+
     // 2. the grader, in a fresh sandbox
-    const useMounts = !ctx.sandbox.unsandboxed;
     const workdir = ctx.task.workdir;
     const env: Record<string, string> = {
       SOURCES: c.sources.join(' '),
@@ -236,20 +130,21 @@ export class SpeedupVerifier implements Verifier {
       NONCE: nonce,
       WORKLOADS: c.workloads,
       OUTLAST_SEED: String(seed),
+      MIN_REPEATS: String(c.min_repeats),
+      MAX_REPEATS: String(c.max_repeats),
     };
     if (c.budget_sec !== undefined) env.BUDGET = String(c.budget_sec);
-    if (c.min_repeats !== undefined) env.MIN_REPEATS = String(c.min_repeats);
-    if (c.max_repeats !== undefined) env.MAX_REPEATS = String(c.max_repeats);
     let command = c.command;
     let mounts: Mount[] | undefined;
-    if (useMounts) {
-      Object.assign(env, { SRC_DIR: workdir, TESTS_DIR: TESTS_MOUNT, OUT_DIR: OUT_MOUNT });
+    if (!ctx.sandbox.unsandboxed) {
+      Object.assign(env, { SRC_DIR: workdir, TESTS_DIR: TESTS_MOUNT, OUT_DIR: OUT_MOUNT, OUTLAST_TASK: TASK_FILES_MOUNT });
       mounts = [
         { host: ctx.tests, target: TESTS_MOUNT, readonly: true },
+        { host: taskFiles, target: TASK_FILES_MOUNT, readonly: true },
         { host: outDir, target: OUT_MOUNT, readonly: false },
       ];
     } else {
-      Object.assign(env, { SRC_DIR: srcDir, TESTS_DIR: ctx.tests, OUT_DIR: outDir });
+      Object.assign(env, { SRC_DIR: srcDir, TESTS_DIR: ctx.tests, OUT_DIR: outDir, OUTLAST_TASK: taskFiles });
       command = command.replaceAll(`${TESTS_MOUNT}/`, `${ctx.tests}/`);
     }
     const res = await ctx.sandbox.exec({
@@ -262,50 +157,103 @@ export class SpeedupVerifier implements Verifier {
       signal: ctx.signal,
     });
     const run = runOf(res);
-    const cpus = os.cpus();
-    // timings only mean something together with the machine that produced them
-    const host = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, load_avg_1m: Number(os.loadavg()[0]!.toFixed(2)) };
+    const after = hostState();
+    // timings only mean something together with the machine that produced them, and its state
+    const host = { cpu: roofline?.identity.cpu ?? null, cores: roofline?.identity.cores ?? null, before, after };
     const base = { seed, seconds: res.duration_ms / 1000, sources: c.sources, host };
-    if (res.timed_out) return { score: score(0, false, { ...base, correct: false, reason: `grading timed out after ${c.timeout_sec}s` }), run };
-    if (res.aborted) return { score: score(0, false, { ...base, correct: false, reason: 'grading was aborted' }), run };
+    const failed = (reason: string) => ({ score: score(0, false, { ...base, correct: false, reason }), run });
+    if (res.timed_out) return failed(`grading timed out after ${c.timeout_sec}s`);
+    if (res.aborted) return failed('grading was aborted');
 
     // 3. the result, written by this run's grader
     const resultFile = path.join(outDir, 'result.json');
     const tail = res.output.trim().split('\n').slice(-3).join(' | ').slice(-400);
     let raw: unknown;
     try {
-      const st = fs.lstatSync(resultFile);
-      if (!st.isFile()) throw new Error('not a regular file');
-      raw = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+      raw = JSON.parse(readResult(resultFile));
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'wrote no result.json' : `wrote an unreadable result.json (${(err as Error).message})`;
-      return { score: score(0, false, { ...base, correct: false, reason: `the grader ${why} (exit code ${res.exit_code}): ${tail}` }), run };
+      return failed(`the grader ${why} (exit code ${res.exit_code}): ${tail}`);
     }
     const parsed = resultSchema.safeParse(raw);
-    if (!parsed.success) {
-      return { score: score(0, false, { ...base, correct: false, reason: `the grader's result.json is malformed: ${parsed.error.issues[0]?.message}` }), run };
-    }
+    if (!parsed.success) return failed(`the grader's result.json is malformed: ${parsed.error.issues[0]?.message}`);
     const r = parsed.data;
-    if (r.nonce !== nonce || r.seed !== seed) {
-      return { score: score(0, false, { ...base, correct: false, reason: 'result.json does not carry this run\'s nonce and seed: it was not written by this grading run' }), run };
-    }
+    if (r.nonce !== nonce || r.seed !== seed) return failed("result.json does not carry this run's nonce and seed: it was not written by this grading run");
+    // the grader's own failures (its reference or driver broken, a worker that could not be set up
+    // before any candidate code ran) are not the agent's: infra_error, not a score of 0
+    if (!r.correct && r.reason.startsWith('internal:')) throw new Error(`task ${ctx.task.name}: the kernels grader failed: ${r.reason}`);
     const s = scoreResult(r);
+    let correct = s.correct;
+    let reason = s.reason;
+    if (correct) {
+      const incomplete = incompleteMeasurement(r, declaredWorkloads(path.join(ctx.tests, c.workloads)), c.min_repeats, c.max_repeats);
+      if (incomplete) [correct, reason] = [false, `incomplete measurement: ${incomplete}`];
+    }
+
+    // each workload beside the physical limit; faster than it is implausible
+    const boundsOf = (rf: Roofline) => {
+      const m = new Map<string, WorkloadBound>();
+      for (const w of s.workloads) if (w.bytes !== null && w.flops !== null) m.set(w.name, workloadBound(rf, w.bytes, w.flops, w.cand_ms));
+      return m;
+    };
+    let bounds = roofline ? boundsOf(roofline) : new Map<string, WorkloadBound>();
+    let flags = correct && roofline ? implausibleWorkloads(bounds, c.implausible_fraction, { ...roofline.identity }) : [];
+    if (flags.length && roofline) {
+      // a roofline cached while the machine was busy could be too low: measure again before flagging
+      try {
+        roofline = await machineRoofline({ ...rooflineOpts, remeasure: true });
+        bounds = boundsOf(roofline);
+        flags = implausibleWorkloads(bounds, c.implausible_fraction, { ...roofline.identity });
+      } catch (err) {
+        rooflineError = (err as Error).message;
+      }
+    }
     const details: Record<string, unknown> = {
       ...base,
       kernel: r.kernel,
-      correct: s.correct,
+      correct,
       speedup: s.value,
       spread: s.spread,
       threshold: c.threshold,
       tolerance: r.tolerance,
       workloads_file: c.workloads,
-      workloads: s.workloads,
+      boundary: r.boundary ?? null,
+      handshake_us: r.handshake_us ?? null,
+      cpu_ms: r.cpu_ms ?? null,
+      roofline: roofline
+        ? { key: roofline.key, fma_gflops: roofline.fma_gflops, cache_gbs: roofline.cache_gbs, dram_gbs: roofline.dram_gbs, llc_bytes: roofline.llc_bytes, measured_at: roofline.measured_at, runs: roofline.runs }
+        : { error: rooflineError },
+      workloads: s.workloads.map((w) => {
+        const b = bounds.get(w.name);
+        return b ? { ...w, bound_ms: b.bound_ms, roofline_fraction: b.fraction, limit: b.limit } : w;
+      }),
     };
-    if (!s.correct) details.reason = s.reason;
-    else if (s.value < c.threshold) details.reason = `speedup ${s.value.toFixed(3)} is below the threshold ${c.threshold}`;
-    if (typeof r.score === 'number' && s.correct && Math.abs(r.score - s.value) > 1e-3 * Math.max(1, s.value)) {
-      details.grader_score_mismatch = r.score;
+    if (!correct) {
+      details.reason = reason;
+      return { score: score(0, false, details), run };
     }
-    return { score: score(s.value, s.correct && s.value >= c.threshold, details), run };
+    if (flags.length) {
+      details.reason = `score withheld for review: ${flags[0]!.summary}`;
+      details.withheld = true;
+      return { score: score(0, false, details), run, flags };
+    }
+    if (s.value < c.threshold) details.reason = `speedup ${s.value.toFixed(3)} is below the threshold ${c.threshold}`;
+    if (typeof r.score === 'number' && Math.abs(r.score - s.value) > 1e-3 * Math.max(1, s.value)) details.grader_score_mismatch = r.score;
+    return { score: score(s.value, s.value >= c.threshold, details), run };
+  }
+}
+
+/** result.json as text: a regular file (no symlink followed), at most MAX_RESULT_BYTES. */
+function readResult(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_RESULT_BYTES) throw new Error(`larger than ${MAX_RESULT_BYTES} bytes`);
+    const buf = Buffer.alloc(st.size);
+    const n = fs.readSync(fd, buf, 0, st.size, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
   }
 }

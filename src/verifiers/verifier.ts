@@ -1,7 +1,7 @@
 // The Verifier interface. A verifier grades a finished workspace; it never knows which harness ran.
 // It always receives a *copy* of the final workspace and runs its checks in a fresh sandbox with a
 // pristine copy of the task's tests/ (see runner/rollout.ts).
-import type { VerifierResultEvent } from '../core/events.js';
+import type { MonitorFlagEvent, VerifierResultEvent } from '../core/events.js';
 import type { Score, Task } from '../core/types.js';
 import type { ExecResult, Sandbox } from '../sandbox/sandbox.js';
 
@@ -22,12 +22,19 @@ export interface VerifyContext {
   agent?: Sandbox;
   /** Seed for anything random the verifier draws (recorded with the score). */
   seed: number;
+  /** Where a verifier may cache what it measures once per machine (default: the task cache, defaultCacheDir()). */
+  cacheDir?: string;
   signal?: AbortSignal;
 }
+
+/** A flag a verifier raises for human review (the runner records it as a `monitor.flag` event). */
+export type VerifierFlag = Omit<MonitorFlagEvent, 't' | 'seq' | 'type' | 'flag_id' | 'monitor'>;
 
 export interface VerifyOutcome {
   score: Score;
   run: VerifierResultEvent['run'];
+  /** Flags for human review (e.g. a score withheld as implausible). */
+  flags?: VerifierFlag[];
 }
 
 export interface Verifier {

@@ -109,7 +109,7 @@ describe('buildReport edge cases', () => {
       { t: t(3), seq: 3, type: 'assistant', text: 'hi', tool_calls: [] },
       { t: t(4), seq: 4, type: 'tool.result', call_id: 'x', name: 'bash', exit_code: 0, duration_ms: 1, output: '', truncated_bytes: 0, timed_out: false },
       { t: t(3604), seq: 5, type: 'evaluation', score: 0.7, details: {}, tool_calls: 1 },
-      { t: t(3605), seq: 6, type: 'monitor.flag', flag_id: 'f', monitor: 'm', severity: 'critical', message: 'read tests' },
+      { t: t(3605), seq: 6, type: 'monitor.flag', flag_id: 'f', monitor: 'm', rule_id: 'r', rule_version: '1', severity: 'critical', summary: 'read tests' },
     ] as unknown as TrajectoryEvent[];
     const s = summarize('r', events);
     expect(s).toMatchObject({ model_calls: 2, failed_model_calls: 1, turns: 1, tool_calls: 1, cost_usd: 0.5, ttft_ms: [250], output_tps: [20], compactions: 0 });

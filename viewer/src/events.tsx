@@ -35,7 +35,7 @@ export function describe(e: StoredEvent): string {
     case 'evaluation':
       return `score ${x.score}${x.passed === undefined ? '' : x.passed ? ' (passed)' : ''} after ${x.tool_calls} tool calls`;
     case 'monitor.flag':
-      return `[${x.severity}] ${x.monitor}: ${x.message}`;
+      return `[${x.severity}] ${x.monitor} (${x.rule_id}): ${x.summary}`;
     case 'review.decision':
       return `${x.decision} by ${x.reviewer}`;
     case 'verifier.result':

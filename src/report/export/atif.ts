@@ -161,8 +161,8 @@ export function toAtif(events: readonly TrajectoryEvent[], opts: AtifOptions = {
         push({
           timestamp: e.t,
           source: 'system',
-          message: `monitor flag (${e.severity}) from ${e.monitor}: ${e.message}`,
-          extra: { outlast_event: 'monitor.flag', flag_id: e.flag_id, monitor: e.monitor, severity: e.severity, evidence: e.evidence ?? null },
+          message: `monitor flag (${e.severity}) from ${e.monitor}: ${e.summary}`,
+          extra: { outlast_event: 'monitor.flag', flag_id: e.flag_id, monitor: e.monitor, rule_id: e.rule_id, rule_version: e.rule_version, severity: e.severity, evidence: e.evidence ?? null },
         });
         break;
       default:

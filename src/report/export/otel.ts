@@ -169,7 +169,7 @@ export function toOtel(events: readonly TrajectoryEvent[], opts: OtelOptions = {
         rootEvents.push({
           timeUnixNano: nanos(e.t),
           name: 'outlast.monitor.flag',
-          attributes: attrs({ 'outlast.flag_id': e.flag_id, 'outlast.monitor': e.monitor, 'outlast.severity': e.severity, 'outlast.message': e.message }),
+          attributes: attrs({ 'outlast.flag_id': e.flag_id, 'outlast.monitor': e.monitor, 'outlast.rule_id': e.rule_id, 'outlast.rule_version': e.rule_version, 'outlast.severity': e.severity, 'outlast.summary': e.summary }),
         });
         break;
       case 'verifier.result':

@@ -1,10 +1,15 @@
 /* kernel.c — the oracle for extend attention: what a careful optimization reaches.
  *
- *  - Work items = (sequence, KV head, block of query tokens), spread over all cores with OpenMP.
+ *  - Work items = (sequence, KV head, block of query tokens, range of keys), spread over all cores
+ *    with OpenMP. When there are too few (one long prefix, a few queries) the keys are split
+ *    (split-KV, as in flash decoding) and the partial softmax states merged afterwards.
  *  - GQA: the query heads that share a KV head are processed together, so every key/value row is
  *    loaded once per group of rows (rows = tokens x heads of the group).
- *  - Each block of BN keys is gathered from the paged cache and transposed (Kt[d][j]); S = Q.K^T
- *    and the P.V update run as 4-row register tiles (GCC vector extensions).
+ *  - Each block of BN keys is gathered from the paged cache (bfloat16 widened to float) and
+ *    transposed (Kt[d][j]); S = Q.K^T and the P.V update run as 4-row register tiles (GCC vector
+ *    extensions).
+ *  - Masks as per-row key ranges (causal, sliding window: blocks outside every row's range are never
+ *    visited) plus the custom mask's bytes where there is one.
  *  - Online softmax with a vectorizable exp (range reduction + polynomial, ~1e-7 relative error).
  */
 #include <math.h>
@@ -40,11 +45,14 @@ static inline float soft_cap(float x, float cap) {
 }
 
 typedef struct {
-  float *q;  /* [MAX_ROWS][D] scaled queries */
-  float *kt; /* [D][BN] */
-  float *s;  /* [MAX_ROWS][BN] */
+  float *q;   /* [MAX_ROWS][D] scaled queries */
+  float *kt;  /* [D][BN] */
+  float *s;   /* [MAX_ROWS][BN] */
   float *acc; /* [MAX_ROWS][Dv] */
+  float *vt;  /* [BN][Dv]: widened bfloat16 values */
   float m[MAX_ROWS], l[MAX_ROWS];
+  int lo[MAX_ROWS], hi[MAX_ROWS];     /* visible key positions lo .. hi of each row */
+  const uint8_t *mrow[MAX_ROWS];      /* the row's custom-mask bytes, indexed by key position */
   const float *vrow[BN];
 } Scratch;
 
@@ -80,7 +88,7 @@ static void scores(Scratch *w, int R, int D) {
 }
 
 /* acc[r] += sum_j P[r][j] * v[j] for 4 rows at a time, 32 output columns per pass in registers. */
-static void accumulate_pv(Scratch *w, int R, int Dv, int last) {
+static void accumulate_pv(Scratch *w, int R, int Dv, int first, int last) {
   for (int r0 = 0; r0 < R; r0 += 4) {
     const int nr = R - r0 < 4 ? R - r0 : 4;
     const float *p[4];
@@ -88,7 +96,7 @@ static void accumulate_pv(Scratch *w, int R, int Dv, int last) {
     int d0 = 0;
     for (; d0 + 32 <= Dv; d0 += 32) {
       v16f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
-      for (int j = 0; j <= last; j++) {
+      for (int j = first; j <= last; j++) {
         const float *v = w->vrow[j] + d0;
         const v16f v0 = ld(v), v1 = ld(v + 16);
         float x;
@@ -107,40 +115,52 @@ static void accumulate_pv(Scratch *w, int R, int Dv, int last) {
     for (; d0 < Dv; d0++) /* leftover columns (Dv not a multiple of 32) */
       for (int i = 0; i < nr; i++) {
         float sum = 0.0f;
-        for (int j = 0; j <= last; j++) sum += p[i][j] * w->vrow[j][d0];
+        for (int j = first; j <= last; j++) sum += p[i][j] * w->vrow[j][d0];
         w->acc[(size_t)(r0 + i) * Dv + d0] += sum;
       }
   }
 }
 
-/* One block of keys: kt/vrow filled, nn valid keys, key positions kpos0.. (for the causal mask;
- * limit[r] = last visible key position of row r). */
-static void process_block(Scratch *w, int R, int D, int Dv, int nn, float cap, int causal, int kpos0, const int *limit) {
+/* One block of nn keys at positions kpos0 .. kpos0+nn-1 (kt and vrow filled). use_mask: the
+ * custom mask applies to these keys. */
+static void process_block(Scratch *w, int R, int D, int Dv, int nn, float cap, int kpos0, int use_mask) {
   scores(w, R, D);
-  int last_any = -1;
+  int first_any = BN, last_any = -1;
   for (int r = 0; r < R; r++) {
     float *s = w->s + (size_t)r * BN;
-    if (cap > 0.0f) {
-#pragma omp simd
-      for (int j = 0; j < BN; j++) s[j] = soft_cap(s[j], cap);
-    }
-    const int lim = causal ? limit[r] - kpos0 : nn - 1; /* last visible j */
-    const int last = lim < nn - 1 ? lim : nn - 1;
-    if (last > last_any) last_any = last;
-    if (last < 0) { /* nothing visible in this block: contributes zero */
+    const int first = w->lo[r] - kpos0 > 0 ? w->lo[r] - kpos0 : 0;
+    const int last = w->hi[r] - kpos0 < nn - 1 ? w->hi[r] - kpos0 : nn - 1;
+    if (first > last) { /* nothing visible in this block: contributes zero */
 #pragma omp simd
       for (int j = 0; j < BN; j++) s[j] = 0.0f;
       continue;
     }
+    if (cap > 0.0f) {
+#pragma omp simd
+      for (int j = 0; j < BN; j++) s[j] = soft_cap(s[j], cap);
+    }
+    if (use_mask) {
+      const uint8_t *mk = w->mrow[r] + kpos0;
+#pragma omp simd
+      for (int j = 0; j < BN; j++)
+        if (j >= first && j <= last && !mk[j]) s[j] = -INFINITY;
+    }
     float mx = w->m[r];
 #pragma omp simd reduction(max : mx)
     for (int j = 0; j < BN; j++)
-      if (j <= last) mx = s[j] > mx ? s[j] : mx;
+      if (j >= first && j <= last) mx = s[j] > mx ? s[j] : mx;
+    if (mx == -INFINITY) { /* everything masked so far */
+#pragma omp simd
+      for (int j = 0; j < BN; j++) s[j] = 0.0f;
+      continue;
+    }
+    if (first < first_any) first_any = first;
+    if (last > last_any) last_any = last;
     const float alpha = fast_exp(w->m[r] - mx);
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
     for (int j = 0; j < BN; j++) {
-      float p = j <= last ? fast_exp(s[j] - mx) : 0.0f;
+      float p = (j >= first && j <= last && s[j] > -INFINITY) ? fast_exp(s[j] - mx) : 0.0f;
       s[j] = p;
       sum += p;
     }
@@ -150,40 +170,156 @@ static void process_block(Scratch *w, int R, int D, int Dv, int nn, float cap, i
 #pragma omp simd
     for (int d = 0; d < Dv; d++) a[d] *= alpha;
   }
-  if (last_any >= 0) accumulate_pv(w, R, Dv, last_any);
+  if (last_any >= 0) accumulate_pv(w, R, Dv, first_any, last_any);
+}
+
+typedef struct {
+  int b, kh, mb, nm; /* sequence, KV head, first query token and count */
+  int klo, khi;      /* key positions klo .. khi-1 (prefix positions first, then the extend tokens) */
+  int part;          /* -1: write the output; else the index of its partial state */
+  int group;         /* the (b, kh, mb) group it belongs to */
+} Item;
+
+static long item_work(const Item *a) { return (long)(a->khi - a->klo) * a->nm; }
+
+/* Most work first (a better balance under a dynamic schedule): Shell sort, descending. */
+static void sort_by_work(Item *x, long n) {
+  for (long gap = n / 2; gap > 0; gap /= 2)
+    for (long i = gap; i < n; i++) {
+      const Item t = x[i];
+      long j = i;
+      for (; j >= gap && item_work(&x[j - gap]) < item_work(&t); j -= gap) x[j] = x[j - gap];
+      x[j] = t;
+    }
+}
+
+/* Gather K (transposed, as float) and V (pointers, widened to float when bfloat16) of keys
+ * kpos0 .. kpos0+nn-1 of sequence b. */
+static void gather(Scratch *w, const ExtendAttnArgs *a, int b, int kh, int kpos0, int nn) {
+  const int D = a->head_dim, Dv = a->v_head_dim, Hkv = a->num_kv_heads, bf = a->kv_dtype == EA_BF16;
+  const int q0 = a->qo_indptr[b], kv0 = a->kv_indptr[b], np = a->kv_indptr[b + 1] - kv0;
+  for (int j = 0; j < nn; j++) {
+    const int kp = kpos0 + j;
+    const size_t row = kp < np ? (size_t)a->kv_indices[kv0 + kp] * Hkv + kh : ((size_t)q0 + kp - np) * Hkv + kh;
+    const void *kb = kp < np ? a->k_buffer : a->k_extend, *vb = kp < np ? a->v_buffer : a->v_extend;
+    if (bf) {
+      const uint16_t *k = (const uint16_t *)kb + row * D, *v = (const uint16_t *)vb + row * Dv;
+      for (int d = 0; d < D; d++) w->kt[(size_t)d * BN + j] = ea_bf16_to_f32(k[d]);
+      float *vt = w->vt + (size_t)j * Dv;
+#pragma omp simd
+      for (int d = 0; d < Dv; d++) vt[d] = ea_bf16_to_f32(v[d]);
+      w->vrow[j] = vt;
+    } else {
+      const float *k = (const float *)kb + row * D;
+      for (int d = 0; d < D; d++) w->kt[(size_t)d * BN + j] = k[d];
+      w->vrow[j] = (const float *)vb + row * Dv;
+    }
+  }
+  for (int j = nn; j < BN; j++)
+    for (int d = 0; d < D; d++) w->kt[(size_t)d * BN + j] = 0.0f;
+}
+
+static void run_item(Scratch *w, const ExtendAttnArgs *a, const Item *it, float *partial) {
+  const int Hq = a->num_q_heads, D = a->head_dim, Dv = a->v_head_dim, G = Hq / a->num_kv_heads, W = a->sliding_window_size;
+  const int b = it->b, kh = it->kh, mb = it->mb, nm = it->nm, R = nm * G;
+  const int q0 = a->qo_indptr[b], ne = a->qo_indptr[b + 1] - q0, np = a->kv_indptr[b + 1] - a->kv_indptr[b];
+  const uint8_t *mseq = a->custom_mask ? a->custom_mask + a->mask_indptr[b] : NULL;
+  const float scale = a->sm_scale;
+  for (int i = 0; i < nm; i++)
+    for (int g = 0; g < G; g++) {
+      const int r = i * G + g, pos = np + mb + i;
+      const float *src = a->q_extend + ((size_t)(q0 + mb + i) * Hq + (size_t)kh * G + g) * D;
+      float *dst = w->q + (size_t)r * D;
+      for (int d = 0; d < D; d++) dst[d] = src[d] * scale;
+      w->m[r] = -INFINITY;
+      w->l[r] = 0.0f;
+      memset(w->acc + (size_t)r * Dv, 0, sizeof(float) * (size_t)Dv);
+      w->hi[r] = pos;
+      w->lo[r] = W > 0 && pos - W > 0 ? pos - W : 0;
+      w->mrow[r] = mseq ? mseq + (size_t)(mb + i) * (size_t)(np + ne) : NULL;
+    }
+  for (int kp = it->klo; kp < it->khi;) {
+    int end = kp + BN < it->khi ? kp + BN : it->khi;
+    if (kp < np && end > np) end = np; /* a block is all prefix or all extend */
+    gather(w, a, b, kh, kp, end - kp);
+    const int use_mask = mseq && (kp >= np || !a->skip_prefix_custom_mask);
+    process_block(w, R, D, Dv, end - kp, a->logit_cap, kp, use_mask);
+    kp = end;
+  }
+  if (it->part < 0) {
+    for (int r = 0; r < R; r++) {
+      const int i = r / G, g = r % G;
+      const size_t t = (size_t)(q0 + mb + i) * Hq + (size_t)kh * G + g;
+      float *o = a->o_extend + t * Dv;
+      const float inv = 1.0f / w->l[r];
+      const float *acc = w->acc + (size_t)r * Dv;
+      for (int d = 0; d < Dv; d++) o[d] = acc[d] * inv;
+      if (a->lse) a->lse[t] = w->m[r] + logf(w->l[r]);
+    }
+  } else {
+    float *pp = partial + (size_t)it->part * MAX_ROWS * (size_t)(Dv + 2);
+    for (int r = 0; r < R; r++) {
+      float *dst = pp + (size_t)r * (Dv + 2);
+      dst[0] = w->m[r];
+      dst[1] = w->l[r];
+      memcpy(dst + 2, w->acc + (size_t)r * Dv, sizeof(float) * (size_t)Dv);
+    }
+  }
 }
 
 void extend_attention(const ExtendAttnArgs *args) {
   const int B = args->batch, Hq = args->num_q_heads, Hkv = args->num_kv_heads;
-  const int D = args->head_dim, Dv = args->v_head_dim, group = Hq / Hkv;
-  const float scale = args->sm_scale, cap = args->logit_cap;
+  const int D = args->head_dim, Dv = args->v_head_dim, G = Hq / Hkv, W = args->sliding_window_size;
   const int nthr = omp_get_max_threads();
-  /* tokens per block: as many rows as fit MAX_ROWS, but enough items to keep every core busy */
-  int max_ext = 0;
-  long total_ext = args->qo_indptr[B] - args->qo_indptr[0];
-  for (int b = 0; b < B; b++) {
-    int e = args->qo_indptr[b + 1] - args->qo_indptr[b];
-    if (e > max_ext) max_ext = e;
-  }
-  int bm = MAX_ROWS / group;
+  int bm = MAX_ROWS / G;
   if (bm < 1) bm = 1;
-  long want = 4L * nthr;
-  while (bm > 1 && (long)Hkv * ((total_ext + bm - 1) / bm + B) < want) bm /= 2;
-  /* item list */
-  long n_items = 0;
-  for (int b = 0; b < B; b++) n_items += (long)Hkv * ((args->qo_indptr[b + 1] - args->qo_indptr[b] + bm - 1) / bm);
-  int32_t *items = malloc(sizeof(int32_t) * 3 * (size_t)(n_items > 0 ? n_items : 1));
-  long it = 0;
-  /* longest prefixes first: better load balance with a dynamic schedule */
+  /* the groups (sequence, KV head, query block) and their key ranges */
+  long n_groups = 0, total_keys = 0;
+  for (int b = 0; b < B; b++) n_groups += (long)Hkv * ((args->qo_indptr[b + 1] - args->qo_indptr[b] + bm - 1) / bm);
+  Item *groups = malloc(sizeof(Item) * (size_t)(n_groups > 0 ? n_groups : 1));
+  long ng = 0;
   for (int b = 0; b < B; b++) {
-    int e = args->qo_indptr[b + 1] - args->qo_indptr[b];
-    for (int kh = 0; kh < Hkv; kh++)
-      for (int mb = 0; mb < e; mb += bm) {
-        items[3 * it] = b, items[3 * it + 1] = kh, items[3 * it + 2] = mb;
-        it++;
+    const int ne = args->qo_indptr[b + 1] - args->qo_indptr[b], np = args->kv_indptr[b + 1] - args->kv_indptr[b];
+    for (int mb = 0; mb < ne; mb += bm) {
+      const int nm = ne - mb < bm ? ne - mb : bm;
+      /* keys visible to some row: from the first row's window start to the last row itself */
+      const int klo = W > 0 && np + mb - W > 0 ? np + mb - W : 0, khi = np + mb + nm;
+      for (int kh = 0; kh < Hkv; kh++) {
+        groups[ng] = (Item){b, kh, mb, nm, klo, khi, -1, (int)ng};
+        ng++;
       }
+      total_keys += (long)Hkv * (khi - klo);
+    }
   }
-  (void)max_ext;
+  /* split the key ranges when there are too few groups to keep every core busy */
+  long chunk = 0;
+  if (nthr > 1 && ng < 3L * nthr) {
+    chunk = (total_keys + 4L * nthr - 1) / (4L * nthr);
+    chunk = (chunk + BN - 1) / BN * BN;
+    if (chunk < 4 * BN) chunk = 4 * BN;
+  }
+  long n_items = 0;
+  for (long g = 0; g < ng; g++) n_items += chunk ? (groups[g].khi - groups[g].klo + chunk - 1) / chunk : 1;
+  Item *items = malloc(sizeof(Item) * (size_t)(n_items > 0 ? n_items : 1));
+  int *first_part = malloc(sizeof(int) * (size_t)(ng + 1));
+  long it = 0, n_parts = 0;
+  for (long g = 0; g < ng; g++) {
+    const Item gr = groups[g];
+    const long nsplit = chunk ? (gr.khi - gr.klo + chunk - 1) / chunk : 1;
+    first_part[g] = nsplit > 1 ? (int)n_parts : -1;
+    for (long s = 0; s < nsplit; s++) {
+      Item x = gr;
+      if (nsplit > 1) {
+        x.klo = (int)(gr.klo + s * chunk);
+        x.khi = (int)(gr.klo + (s + 1) * chunk < gr.khi ? gr.klo + (s + 1) * chunk : gr.khi);
+        x.part = (int)n_parts++;
+      }
+      items[it++] = x;
+    }
+  }
+  first_part[ng] = (int)n_parts;
+  sort_by_work(items, n_items);
+  float *partial = n_parts ? malloc(sizeof(float) * (size_t)n_parts * MAX_ROWS * (size_t)(Dv + 2)) : NULL;
 #pragma omp parallel
   {
     Scratch *w = aligned_alloc(64, sizeof(Scratch));
@@ -191,61 +327,45 @@ void extend_attention(const ExtendAttnArgs *args) {
     w->kt = aligned_alloc(64, sizeof(float) * BN * (size_t)D);
     w->s = aligned_alloc(64, sizeof(float) * MAX_ROWS * BN);
     w->acc = aligned_alloc(64, sizeof(float) * MAX_ROWS * (size_t)((Dv + 15) / 16 * 16));
-    int limit[MAX_ROWS];
+    w->vt = aligned_alloc(64, sizeof(float) * BN * (size_t)((Dv + 15) / 16 * 16));
 #pragma omp for schedule(dynamic, 1)
-    for (long t = 0; t < n_items; t++) {
-      const int b = items[3 * t], kh = items[3 * t + 1], mb = items[3 * t + 2];
-      const int q0 = args->qo_indptr[b], n_ext = args->qo_indptr[b + 1] - q0;
-      const int kv0 = args->kv_indptr[b], n_pre = args->kv_indptr[b + 1] - kv0;
-      const int nm = n_ext - mb < bm ? n_ext - mb : bm;
-      const int R = nm * group;
-      for (int i = 0; i < nm; i++)
-        for (int g = 0; g < group; g++) {
-          const int r = i * group + g;
-          const float *src = args->q_extend + ((size_t)(q0 + mb + i) * Hq + (size_t)kh * group + g) * D;
-          float *dst = w->q + (size_t)r * D;
-          for (int d = 0; d < D; d++) dst[d] = src[d] * scale;
-          w->m[r] = -INFINITY;
-          w->l[r] = 0.0f;
-          memset(w->acc + (size_t)r * Dv, 0, sizeof(float) * (size_t)Dv);
-          limit[r] = mb + i;
+    for (long t = 0; t < n_items; t++) run_item(w, args, &items[t], partial);
+    free(w->q), free(w->kt), free(w->s), free(w->acc), free(w->vt), free(w);
+    /* merge the partial states of the split groups */
+#pragma omp for schedule(dynamic, 1)
+    for (long g = 0; g < ng; g++) {
+      if (first_part[g] < 0) continue;
+      const Item gr = groups[g];
+      int last = (int)n_parts;
+      for (long h = g + 1; h <= ng; h++)
+        if (h == ng || first_part[h] >= 0) {
+          last = h == ng ? (int)n_parts : first_part[h];
+          break;
         }
-      /* the prefix */
-      for (int nb = 0; nb < n_pre; nb += BN) {
-        const int nn = n_pre - nb < BN ? n_pre - nb : BN;
-        for (int j = 0; j < nn; j++) {
-          const size_t slot = (size_t)args->kv_indices[kv0 + nb + j] * Hkv + kh;
-          const float *k = args->k_buffer + slot * D;
-          for (int d = 0; d < D; d++) w->kt[(size_t)d * BN + j] = k[d];
-          w->vrow[j] = args->v_buffer + slot * Dv;
+      const int q0 = args->qo_indptr[gr.b];
+      for (int r = 0; r < gr.nm * G; r++) {
+        const int i = r / G, gg = r % G;
+        float M = -INFINITY;
+        for (int p = first_part[g]; p < last; p++) {
+          const float m = partial[((size_t)p * MAX_ROWS + r) * (Dv + 2)];
+          if (m > M) M = m;
         }
-        for (int j = nn; j < BN; j++)
-          for (int d = 0; d < D; d++) w->kt[(size_t)d * BN + j] = 0.0f;
-        process_block(w, R, D, Dv, nn, cap, 0, 0, limit);
-      }
-      /* the extend tokens up to the last row of this block, causal */
-      const int n_vis = mb + nm;
-      for (int nb = 0; nb < n_vis; nb += BN) {
-        const int nn = n_vis - nb < BN ? n_vis - nb : BN;
-        for (int j = 0; j < nn; j++) {
-          const size_t row = (size_t)(q0 + nb + j) * Hkv + kh;
-          const float *k = args->k_extend + row * D;
-          for (int d = 0; d < D; d++) w->kt[(size_t)d * BN + j] = k[d];
-          w->vrow[j] = args->v_extend + row * Dv;
+        const size_t t = (size_t)(q0 + gr.mb + i) * Hq + (size_t)gr.kh * G + gg;
+        float *o = args->o_extend + t * Dv;
+        float L = 0.0f;
+        for (int d = 0; d < Dv; d++) o[d] = 0.0f;
+        for (int p = first_part[g]; p < last; p++) {
+          const float *src = partial + ((size_t)p * MAX_ROWS + r) * (Dv + 2);
+          if (src[0] == -INFINITY) continue;
+          const float f = expf(src[0] - M);
+          L += f * src[1];
+          for (int d = 0; d < Dv; d++) o[d] += f * src[2 + d];
         }
-        for (int j = nn; j < BN; j++)
-          for (int d = 0; d < D; d++) w->kt[(size_t)d * BN + j] = 0.0f;
-        process_block(w, R, D, Dv, nn, cap, 1, nb, limit);
-      }
-      for (int r = 0; r < R; r++) {
-        const int i = r / group, g = r % group;
-        float *o = args->o_extend + ((size_t)(q0 + mb + i) * Hq + (size_t)kh * group + g) * Dv;
-        const float inv = 1.0f / w->l[r];
-        const float *a = w->acc + (size_t)r * Dv;
-        for (int d = 0; d < Dv; d++) o[d] = a[d] * inv;
+        const float inv = 1.0f / L;
+        for (int d = 0; d < Dv; d++) o[d] *= inv;
+        if (args->lse) args->lse[t] = M + logf(L);
       }
     }
-    free(w->q), free(w->kt), free(w->s), free(w->acc), free(w);
   }
-  free(items);
+  free(partial), free(first_part), free(items), free(groups);
 }

@@ -1,4 +1,0 @@
-#!/bin/bash
-# The oracle: replace the reference kernel with the optimized one.
-set -eu
-cp /solution/kernel.c /workspace/kernel.c
