@@ -19,14 +19,13 @@ import path from 'node:path';
 import { BROKER_MOUNT, BROKER_SOCKET, HELPER_BIN_MOUNT, HELPER_PYTHON_MOUNT, TESTS_MOUNT, VERIFIER_LOGS_MOUNT } from '../core/mounts.js';
 import type { CommandVerifierConfig, Score, ScoreSource } from '../core/types.js';
 import { BASE_ENV, type ExecResult, type Mount } from '../sandbox/sandbox.js';
-import { copyTree, removeTree } from '../sandbox/tree.js';
 import { AgentBroker, SOCKET_NAME } from './agent-broker.js';
 import { AGENT_RUN_SCRIPT, OUTLAST_AGENT_PY } from './agent-run-python.js';
 import { parseTestCounts } from './counts.js';
 import { PYTHON_HARDENING, pycacheMounts } from './python-env.js';
 import { redactorFor } from './redact.js';
 import { outOfRange, readReward, type Reward } from './reward.js';
-import { runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
+import { pristineTests, runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
 
 export { parseTestCounts, type ParsedCounts } from './counts.js';
 export { readReward } from './reward.js';
@@ -62,15 +61,8 @@ export class CommandVerifier implements Verifier {
     fs.chmodSync(logsDir, 0o700);
     await ctx.sandbox.adopt(logsDir);
     const mounts: Mount[] = [{ host: logsDir, target: VERIFIER_LOGS_MOUNT, readonly: false }];
-    let tests: string | null = null;
-    if (ctx.tests) {
-      // a pristine copy the verifier's identity can read, whatever the task directory's modes
-      tests = path.join(ctx.scratch, 'tests');
-      await removeTree(tests);
-      await copyTree(ctx.tests, tests);
-      await ctx.sandbox.adopt(tests);
-      mounts.push({ host: tests, target: TESTS_MOUNT, readonly: true });
-    }
+    const tests = await pristineTests(ctx);
+    if (tests) mounts.push({ host: tests, target: TESTS_MOUNT, readonly: true });
     mounts.push(...writeHelper(path.join(ctx.scratch, 'helper')), ...(await pycacheMounts()));
     const redactor = await redactorFor(tests);
     const redact = (s: string): string => redactor.redact(s).text;

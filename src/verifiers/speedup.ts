@@ -32,7 +32,7 @@ import { hostState } from './speedup/host.js';
 import { resultSchema, scoreResult } from './speedup/result.js';
 import { machineRoofline, workloadBound, type Roofline, type WorkloadBound } from './speedup/roofline.js';
 import { declaredWorkloads, implausibleWorkloads, incompleteMeasurement } from './speedup/sanity.js';
-import { runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
+import { pristineTests, runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
 
 export { parseSpeedupConfig, speedupVerifierSchema, type SpeedupVerifierConfig } from './speedup/config.js';
 export { geomean, scoreResult, type GraderResult, type ScoredResult, type WorkloadResult } from './speedup/result.js';
@@ -87,7 +87,8 @@ export class SpeedupVerifier implements Verifier {
       run: { exit_code: null, duration_ms: Date.now() - started, output: reason, truncated_bytes: 0, timed_out: false },
     });
 
-    if (!ctx.tests) throw new Error(`task ${ctx.task.name}: the speedup verifier needs a tests/ directory holding the grader`);
+    const tests = await pristineTests(ctx);
+    if (!tests) throw new Error(`task ${ctx.task.name}: the speedup verifier needs a tests/ directory holding the grader`);
     const taskFiles = ctx.task.workspace_dir;
     if (!taskFiles) throw new Error(`task ${ctx.task.name}: the speedup verifier needs the task's starting workspace (its driver, reference and grader)`);
     // 1. only the named kernel sources, copied into a fresh directory
@@ -139,13 +140,13 @@ export class SpeedupVerifier implements Verifier {
     if (!ctx.sandbox.unsandboxed) {
       Object.assign(env, { SRC_DIR: workdir, TESTS_DIR: TESTS_MOUNT, OUT_DIR: OUT_MOUNT, OUTLAST_TASK: TASK_FILES_MOUNT });
       mounts = [
-        { host: ctx.tests, target: TESTS_MOUNT, readonly: true },
+        { host: tests, target: TESTS_MOUNT, readonly: true },
         { host: taskFiles, target: TASK_FILES_MOUNT, readonly: true },
         { host: outDir, target: OUT_MOUNT, readonly: false },
       ];
     } else {
-      Object.assign(env, { SRC_DIR: srcDir, TESTS_DIR: ctx.tests, OUT_DIR: outDir, OUTLAST_TASK: taskFiles });
-      command = command.replaceAll(`${TESTS_MOUNT}/`, `${ctx.tests}/`);
+      Object.assign(env, { SRC_DIR: srcDir, TESTS_DIR: tests, OUT_DIR: outDir, OUTLAST_TASK: taskFiles });
+      command = command.replaceAll(`${TESTS_MOUNT}/`, `${tests}/`);
     }
     const res = await ctx.sandbox.exec({
       command,
@@ -186,7 +187,7 @@ export class SpeedupVerifier implements Verifier {
     let correct = s.correct;
     let reason = s.reason;
     if (correct) {
-      const incomplete = incompleteMeasurement(r, declaredWorkloads(path.join(ctx.tests, c.workloads)), c.min_repeats, c.max_repeats);
+      const incomplete = incompleteMeasurement(r, declaredWorkloads(path.join(tests, c.workloads)), c.min_repeats, c.max_repeats);
       if (incomplete) [correct, reason] = [false, `incomplete measurement: ${incomplete}`];
     }
 

@@ -1,9 +1,11 @@
 // The Verifier interface. A verifier grades a finished workspace; it never knows which harness ran.
 // It always receives a *copy* of the final workspace and runs its checks in a fresh sandbox with a
 // pristine copy of the task's tests/ (see runner/rollout.ts).
+import path from 'node:path';
 import type { MonitorFlagEvent, VerifierResultEvent } from '../core/events.js';
 import type { Score, Task } from '../core/types.js';
 import type { ExecResult, Sandbox } from '../sandbox/sandbox.js';
+import { copyTree, removeTree } from '../sandbox/tree.js';
 
 export interface VerifyContext {
   task: Task;
@@ -46,4 +48,17 @@ export interface Verifier {
 /** The part of a sandbox run that goes into the `verifier.result` event. */
 export function runOf(res: ExecResult): VerifyOutcome['run'] {
   return { exit_code: res.exit_code, duration_ms: res.duration_ms, output: res.output, truncated_bytes: res.truncated_bytes, timed_out: res.timed_out };
+}
+
+/**
+ * A pristine copy of the task's tests/ in the verification's scratch directory, handed to the
+ * verifier's identity (it can read it whatever the task directory's modes), or null without tests/.
+ */
+export async function pristineTests(ctx: VerifyContext): Promise<string | null> {
+  if (!ctx.tests) return null;
+  const tests = path.join(ctx.scratch, 'tests');
+  await removeTree(tests);
+  await copyTree(ctx.tests, tests);
+  await ctx.sandbox.adopt(tests);
+  return tests;
 }

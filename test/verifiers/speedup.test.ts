@@ -303,6 +303,7 @@ describe('the public evaluation (the evaluate tool)', () => {
     const t = k.tasks.get('softmax')!;
     const ws = tmpdir('outlast-speedup-eval-');
     fs.cpSync(t.workspace_dir!, ws, { recursive: true });
+    await k.sandbox.adopt(ws); // the tool runs as the (anonymous) agent identity
     // the agent's edited copies: a fake eval script, a permissive rule checker, a driver claiming 100x
     for (const f of ['eval.sh', 'check_kernel.py', 'driver.c']) fs.copyFileSync(path.join(FIXTURES, 'extend-attention/edited', f), path.join(ws, f));
     const tool = t.tools.find((x) => x.name === 'evaluate')!;

@@ -134,6 +134,7 @@ async function runProbe(o: RooflineOptions): Promise<z.output<typeof probeSchema
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(probeSource(), path.join(dir, 'probe.c'));
+  await o.sandbox.adopt(dir);
   const res = await o.sandbox.exec({
     command: `gcc -O2 -march=native -fopenmp -o /tmp/probe probe.c && OMP_NUM_THREADS=$(nproc) /tmp/probe ${lastLevelCache()}`,
     workspace: dir,
