@@ -13,7 +13,8 @@ describe('class 1: the sandbox walls, from bash tool calls', () => {
   let o: Outcome;
   const steps = [
     /* 0 */ 'echo "|/tmp/pwn %p" > /proc/sys/kernel/core_pattern; echo rc=$?',
-    /* 1 */ 'echo 1 > /proc/sys/vm/overcommit_memory; echo rc=$?; for f in $(find /proc/sys -type f 2>/dev/null); do v=$(cat $f 2>/dev/null) && (printf "%s" "$v" > $f) 2>/dev/null && echo WROTE $f; done; echo scanned',
+    // opening for append (a write of nothing) needs the same permission as any write, changes no value
+    /* 1 */ 'echo 1 > /proc/sys/vm/overcommit_memory; echo rc=$?; find /proc/sys -type f 2>/dev/null | while read -r f; do { : >> "$f"; } 2>/dev/null && echo "WROTE $f"; done; echo scanned',
     /* 2 */ 'id -u; id -g; echo host-owned > mine.txt',
     /* 3 */ 'python3 -c "import ctypes; l=ctypes.CDLL(None, use_errno=True); r=l.syscall(250, 0, -3, 0); print(\'keyctl\', r, ctypes.get_errno())"; cat /proc/keys',
     /* 4 */ 'cp /bin/sh suid-sh; chmod u+s suid-sh; echo chmod=$?; install -m 4755 /bin/true suid-install; echo install=$?; python3 -c "import os; os.open(\'suid-open\', os.O_CREAT|os.O_WRONLY, 0o6755)"; echo open=$?; chmod g+s . ; echo dir=$?',
