@@ -13,8 +13,8 @@ describe('class 1: the sandbox walls, from bash tool calls', () => {
   let o: Outcome;
   const steps = [
     /* 0 */ 'echo "|/tmp/pwn %p" > /proc/sys/kernel/core_pattern; echo rc=$?',
-    // opening for append (a write of nothing) needs the same permission as any write, changes no value
-    /* 1 */ 'echo 1 > /proc/sys/vm/overcommit_memory; echo rc=$?; find /proc/sys -type f 2>/dev/null | while read -r f; do { : >> "$f"; } 2>/dev/null && echo "WROTE $f"; done; echo scanned',
+    // only files it may open for writing are tried, with their own value (a few: the rest fail at open)
+    /* 1 */ 'echo 1 > /proc/sys/vm/overcommit_memory; echo rc=$?; find /proc/sys -type f 2>/dev/null | while read -r f; do { : >> "$f"; } 2>/dev/null || continue; v=$(cat "$f" 2>/dev/null); { printf "%s\\n" "$v" > "$f"; } 2>/dev/null && echo "WROTE $f"; done; echo scanned',
     /* 2 */ 'id -u; id -g; echo host-owned > mine.txt',
     /* 3 */ 'python3 -c "import ctypes; l=ctypes.CDLL(None, use_errno=True); r=l.syscall(250, 0, -3, 0); print(\'keyctl\', r, ctypes.get_errno())"; cat /proc/keys',
     /* 4 */ 'cp /bin/sh suid-sh; chmod u+s suid-sh; echo chmod=$?; install -m 4755 /bin/true suid-install; echo install=$?; python3 -c "import os; os.open(\'suid-open\', os.O_CREAT|os.O_WRONLY, 0o6755)"; echo open=$?; chmod g+s . ; echo dir=$?',
@@ -116,7 +116,8 @@ describe('class 2: resources are limited per sandbox, not per process', () => {
     /* 2 */ 'for i in 1 2 3 4 5 6; do head -c 8M /dev/zero > /dev/shm/fill$i || break; done; du -sm /dev/shm | cut -f1',
     /* 3 */ 'head -c 30M /dev/zero > big.bin; echo rc=$?; ls -l big.bin | cut -d" " -f5',
     /* 4 */ 'python3 -c "\nimport os, time\nt=time.time()\nwhile time.time()-t < 1.5: pass\nprint(\'cpu\', round(time.process_time(), 2))"',
-    /* 5 */ 'for i in $(seq 100); do (sleep 30 &) 2>/dev/null; done; echo forked; ps ax | wc -l',
+    // (in Python: bash retries a failed fork with a growing back-off, dash gives up on the first)
+    /* 5 */ 'python3 -c "\nimport os, time\nn = 0\nfor i in range(100):\n  try:\n    if os.fork() == 0:\n      time.sleep(30); os._exit(0)\n    n += 1\n  except OSError: pass\nprint(\'forked\', n)"',
   ];
   beforeAll(async () => {
     const t = task({}, '[sandbox]\nmemory_mb = 300\ntmp_mb = 32\nfile_size_mb = 10\ncpus = 0.5\nprocesses = 40\n');
@@ -151,7 +152,8 @@ describe('class 2: resources are limited per sandbox, not per process', () => {
   });
 
   it('a fork bomb stops at the process limit', () => {
-    expect(out(o, 5)).toMatch(/forked/);
-    expect(Number(out(o, 5).trim().split('\n').pop())).toBeLessThanOrEqual(45);
+    const n = Number(/forked (\d+)/.exec(out(o, 5))?.[1]);
+    expect(n).toBeGreaterThan(5);
+    expect(n).toBeLessThan(40);
   });
 });
