@@ -60,6 +60,8 @@ async function main(): Promise<void> {
     const src = tmp('outlast-bench-src-');
     const out = tmp('outlast-bench-out-');
     fs.copyFileSync(path.join(old!, who === 'oracle' ? 'solution/kernel.c' : 'workspace/kernel.c'), path.join(src, 'kernel.c'));
+    // as root, the sandbox runs as an unprivileged identity: hand it what it reads and writes
+    for (const d of [src, out, path.join(old!, 'tests')]) await sandbox.adopt(d);
     const t0 = Date.now();
     const r = await sandbox.exec({
       command: 'bash /tests/grade.sh',
