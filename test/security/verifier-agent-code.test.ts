@@ -6,7 +6,7 @@
 // hangs and kill -9 -1 from agent-run. Each must end in the safe grade, never infra_error or a hang.
 import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../../src/verifiers/redact.js';
-import { expectGraded, runOracle, writeSuite } from './verifier-support.js';
+import { expectGraded, runOracles, writeSuite } from './helpers.js';
 
 const sh = (body: string) => `#!/bin/bash\n${body}\n`;
 const task = (test: string, solve: string, extra: Record<string, string> = {}, toml = ''): Record<string, string> => ({
@@ -100,7 +100,7 @@ const TASKS: Record<string, Record<string, string>> = {
 
 describe('agent code against the grading code', () => {
   it('ends every attack in the safe grade', async () => {
-    const res = await runOracle([writeSuite(TASKS)]);
+    const res = await runOracles([writeSuite(TASKS)]);
     expect([...res.keys()].sort()).toEqual(Object.keys(TASKS).sort());
     for (const g of res.values()) expectGraded(g);
     const score = (name: string) => res.get(name)!.finished.score!;

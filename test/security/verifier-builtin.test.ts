@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
-import { bash, expectGraded, runAttacks, write, type Attack } from './verifier-support.js';
+import { bash, expectGraded, runAttacks, write, type Attack } from './helpers.js';
 
 const EXAMPLES = path.join(ROOT, 'tasks', 'examples');
 const BUGGY_STATS = fs.readFileSync(path.join(EXAMPLES, 'fix-failing-test', 'workspace', 'stats.py'), 'utf8');

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tmpdir, writeTree } from '../helpers/cli.js';
-import { bash, expectGraded, runAttacks, write } from './verifier-support.js';
+import { bash, expectGraded, runAttacks, write } from './helpers.js';
 
 const EVAL = '#!/bin/bash\n# public evaluation: score = answer / 10\npython3 -P -c \'import json; n = int(open("answer.txt").read()); print(json.dumps({"score": n / 10, "passed": n == 10}))\'\n';
 const JSON_SHADOW = 'def dumps(*a, **k):\n    return \'{"score": 999, "passed": true}\'\n';

@@ -4,7 +4,7 @@
 // huge, linked, FIFO and directory reward files must each score 0 (the bottom of a negative
 // reward_range) with the reason, never infra_error, never a hang; score_from decides what counts.
 import { describe, expect, it } from 'vitest';
-import { expectGraded, runOracle, writeSuite } from './verifier-support.js';
+import { expectGraded, runOracles, writeSuite } from './helpers.js';
 
 /** A task whose tests import the agent's sol.py in-process; the oracle writes sol.py = `sol`. */
 function inProcess(sol: string, toml = '', after = ''): Record<string, string> {
@@ -45,7 +45,7 @@ const CASES: Record<string, { files: Record<string, string>; value: number; reas
 
 describe('forged and broken reward files', () => {
   it('each scores as the task declares, with the reason, never infra_error or a hang', async () => {
-    const res = await runOracle([writeSuite(Object.fromEntries(Object.entries(CASES).map(([k, c]) => [k, c.files])))]);
+    const res = await runOracles([writeSuite(Object.fromEntries(Object.entries(CASES).map(([k, c]) => [k, c.files])))]);
     expect([...res.keys()].sort()).toEqual(Object.keys(CASES).sort());
     for (const [name, c] of Object.entries(CASES)) {
       const g = res.get(name)!;
