@@ -10,6 +10,7 @@
 // [1, 2^23) (n = 0 is the anonymous identity of an exec that names none). Concurrent rollouts therefore have distinct uids (per-uid kernel state such as the user
 // keyring is not shared between them); the same rollout gets the same uids on resume.
 import { createHash } from 'node:crypto';
+import { UserError } from '../core/errors.js';
 
 export type SandboxRole = 'agent' | 'verifier';
 
@@ -33,7 +34,7 @@ export function uidBase(env: NodeJS.ProcessEnv = process.env): number {
   if (raw === undefined || raw === '') return DEFAULT_UID_BASE;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1000 || n + 2 * SLOTS > 2 ** 31 - 2) {
-    throw new Error(`OUTLAST_UID_BASE must be an integer from 1000 to ${2 ** 31 - 2 - 2 * SLOTS}, got ${JSON.stringify(raw)}`);
+    throw new UserError(`OUTLAST_UID_BASE must be an integer from 1000 to ${2 ** 31 - 2 - 2 * SLOTS}, got ${JSON.stringify(raw)}`);
   }
   return n;
 }

@@ -6,6 +6,7 @@ import { UserError, oneLine } from '../core/errors.js';
 import type { SandboxMode } from '../core/types.js';
 import { BwrapSandbox } from './bwrap.js';
 import { findBinary, hostCaps } from './host.js';
+import { uidBase } from './identity.js';
 import { UnsandboxedSandbox } from './none.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -36,7 +37,12 @@ export async function createSandbox(mode: SandboxMode, opts: CreateSandboxOption
   if (mode !== 'bwrap') throw new UserError(`unknown sandbox mode ${JSON.stringify(mode)}: expected bwrap or none`);
   const bwrap = findBinary(opts.bwrap ?? 'bwrap', opts.searchPath);
   if (!bwrap) throw new UserError(BWRAP_MISSING);
-  const sandbox = new BwrapSandbox(bwrap, hostCaps());
+  const caps = hostCaps();
+  if (caps.isRoot) {
+    uidBase(); // a bad OUTLAST_UID_BASE is a one-line error now, not a failure of every rollout
+    if (!caps.setpriv) throw new UserError('setpriv (util-linux) is missing: outlast needs it to run sandboxes as an unprivileged uid when it runs as root (apt-get install util-linux)');
+  }
+  const sandbox = new BwrapSandbox(bwrap, caps);
   if (opts.probe !== false) await probeBwrap(bwrap);
   return sandbox;
 }
