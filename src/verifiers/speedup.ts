@@ -182,7 +182,13 @@ export class SpeedupVerifier implements Verifier {
     if (r.nonce !== nonce || r.seed !== seed) return failed("result.json does not carry this run's nonce and seed: it was not written by this grading run");
     // the grader's own failures (its reference or driver broken, a worker that could not be set up
     // before any candidate code ran) are not the agent's: infra_error, not a score of 0
-    if (!r.correct && r.reason.startsWith('internal:')) throw new Error(`task ${ctx.task.name}: the kernels grader failed: ${r.reason}`);
+    // — unless the sandbox ran out of memory: only the candidate's allocations are unbounded there
+    // (its worker goes first when memory runs out; should the kernel still take the grader down with
+    // it, that is the candidate's doing)
+    if (!r.correct && r.reason.startsWith('internal:')) {
+      if (res.oom_killed) return failed(`the sandbox's memory limit (${ctx.task.sandbox.memory_mb} MiB) was reached while the kernel ran: ${r.reason.replace(/^internal: /, '')}`);
+      throw new Error(`task ${ctx.task.name}: the kernels grader failed: ${r.reason}`);
+    }
     const s = scoreResult(r);
     let correct = s.correct;
     let reason = s.reason;

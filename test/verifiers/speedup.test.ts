@@ -262,6 +262,21 @@ describe('threads', () => {
   });
 });
 
+describe('memory', () => {
+  it('a kernel that eats the sandbox\'s memory is killed itself and scores 0; the grader survives (never infra_error)', { timeout: 120_000 }, async () => {
+    const t = k.tasks.get('softmax')!;
+    const small = { ...t, sandbox: { ...t.sandbox, memory_mb: 768 } };
+    const ws = tmpdir();
+    fs.cpSync(t.workspace_dir!, ws, { recursive: true });
+    fs.copyFileSync(path.join(FIXTURES, 'softmax/memory_hog.c'), path.join(ws, 'kernel.c'));
+    const o = await new SpeedupVerifier({ ...t.verifier, ...SMOKE }).verify({ task: small, workspace: ws, tests: t.tests_dir, scratch: tmpdir(), sandbox: k.sandbox, seed: 1, cacheDir: k.cacheDir });
+    expect(o.score.value).toBe(0);
+    expect(o.score.passed).toBe(false);
+    expect(reason(o)).toMatch(/candidate|killed|memory/);
+    expect(reason(o)).not.toMatch(/^internal/);
+  });
+});
+
 describe('implausible speedups', () => {
   // With the bound set absurdly low, every correct kernel is "faster than physics": the path a real
   // implausible result takes, end to end (the threshold is the only thing changed).
