@@ -60,9 +60,25 @@ interface RunResult {
   latencies: number[];
   errors: number;
   seconds: number;
+  /** CPU milliseconds spent during the measured window, by `cpuMs` (this process unless told otherwise). */
+  cpu_ms: number;
 }
 
-async function run(url: string, token: string, concurrency: number, seconds: number, model: string, warmupSeconds: number): Promise<RunResult> {
+/** CPU time (user + system) of this process so far, in ms. */
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** CPU time (user + system) of another process so far, in ms (from /proc/PID/stat). */
+function pidCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+async function run(url: string, token: string, concurrency: number, seconds: number, model: string, warmupSeconds: number, cpuMs: () => number = selfCpuMs): Promise<RunResult> {
   const pool = new Pool(url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const body = JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'benchmark' }] });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
@@ -86,6 +102,7 @@ async function run(url: string, token: string, concurrency: number, seconds: num
       while (performance.now() < warmEnd);
     }),
   );
+  const cpu0 = cpuMs();
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
@@ -102,8 +119,9 @@ async function run(url: string, token: string, concurrency: number, seconds: num
     }),
   );
   const took = (performance.now() - start) / 1000;
+  const cpu_ms = cpuMs() - cpu0;
   await pool.close();
-  return { latencies, errors, seconds: took };
+  return { latencies, errors, seconds: took, cpu_ms };
 }
 
 function pct(xs: number[], p: number): number {
@@ -174,7 +192,10 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const c of levels) {
     const direct = await run(sm.url, KEY, c, seconds, 'bench', warmup);
-    const via = await run(gw.url, gw.token, c, seconds, 'bench', warmup);
+    const via = await run(gw.url, gw.token, c, seconds, 'bench', warmup, child ? () => pidCpuMs(child.child.pid!) : selfCpuMs);
+    // Gateway CPU per call: its own process's CPU over the calls (--process), or, in-process, the
+    // bench process's CPU per call through the gateway minus its CPU per direct call.
+    const gwCpu = child ? via.cpu_ms / Math.max(1, via.latencies.length) : via.cpu_ms / Math.max(1, via.latencies.length) - direct.cpu_ms / Math.max(1, direct.latencies.length);
     const d50 = pct(direct.latencies, 50);
     const d99 = pct(direct.latencies, 99);
     const g50 = pct(via.latencies, 50);
@@ -192,6 +213,7 @@ async function main(): Promise<void> {
       drps.toFixed(0),
       grps.toFixed(0),
       (grps / drps).toFixed(2),
+      gwCpu.toFixed(3),
       String(direct.errors + via.errors),
     ]);
     process.stderr.write(`  ${c}: done (${direct.latencies.length} direct, ${via.latencies.length} via gateway)\n`);
@@ -206,7 +228,7 @@ async function main(): Promise<void> {
     await (gw as { close: () => Promise<void> }).close();
   }
   await sm.close();
-  const head = ['streams', 'direct p50 ms', 'gateway p50 ms', 'added p50 ms', 'direct p99 ms', 'gateway p99 ms', 'added p99 ms', 'direct req/s', 'gateway req/s', 'req/s ratio', 'errors'];
+  const head = ['streams', 'direct p50 ms', 'gateway p50 ms', 'added p50 ms', 'direct p99 ms', 'gateway p99 ms', 'added p99 ms', 'direct req/s', 'gateway req/s', 'req/s ratio', 'gateway CPU ms/call', 'errors'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
   process.stdout.write(lines.join('\n') + '\n');
   process.stdout.write(`${child ? 'gateway process' : 'bench process (client + scripted server + gateway)'} peak RSS: ${rss.toFixed(1)} MiB; load average after: ${os.loadavg()[0]!.toFixed(2)}\n`);
