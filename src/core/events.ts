@@ -40,7 +40,23 @@ export interface ModelRequestEvent extends EventBase {
   /** Size of the request: messages and tools counted, not their content. */
   messages: number;
   tools: number;
+  /** Bytes of the client's request body. */
+  request_bytes?: number;
+  /** Set when the gateway lowered the call's output limit (max_tokens) to what the budget had left. */
+  output_limit?: number;
+  /** Set when the gateway refused the call before forwarding it (no model.response follows). */
+  refused?: { status: number; kind: GatewayFailureKind; message: string };
+  /** Reference to the recorded request body (`[gateway] record_bodies`), see docs/gateway.md. */
+  body?: string;
 }
+
+/**
+ * Why a model call failed, as the gateway classifies it: `unavailable` (the provider is down or
+ * overloaded), `deadline` (the call ran past a gateway deadline), `misconfigured` (the endpoint's
+ * configuration is wrong), `request` (the request was refused), `budget` (the rollout's budget),
+ * `gateway` (the gateway itself was overloaded), `client_gone` (the caller hung up).
+ */
+export type GatewayFailureKind = 'unavailable' | 'deadline' | 'misconfigured' | 'request' | 'budget' | 'gateway' | 'client_gone';
 
 export interface ModelResponseEvent extends EventBase {
   type: 'model.response';
@@ -61,7 +77,9 @@ export interface ModelResponseEvent extends EventBase {
   retry_wait_ms: number;
   finish_reason?: string | null;
   /** Set on failure: what went wrong, and whether it was the infrastructure's fault. */
-  error?: { message: string; infra: boolean };
+  error?: { message: string; infra: boolean; kind?: GatewayFailureKind };
+  /** Reference to the recorded response body (`[gateway] record_bodies`). */
+  body?: string;
 }
 
 export interface ToolCallRef {

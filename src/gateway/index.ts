@@ -5,3 +5,6 @@ export { CODECS } from './protocols/index.js';
 export { CallMeter, type MeterResult } from './meter.js';
 export { postUpstream, retryAfterMs, backoffMs, type RetryPolicy } from './upstream.js';
 export * from './ir.js';
+export { classifyStatus, isInfraStatus, isRetryableStatus, kindForStatus, type FailureKind } from './status.js';
+export { Scrubber, keyForms } from './secrets.js';
+export { readRecordedBody } from './bodies.js';

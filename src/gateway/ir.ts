@@ -110,18 +110,6 @@ export type ErrorKind =
   | 'overloaded'
   | 'timeout';
 
-export function kindForStatus(status: number): ErrorKind {
-  if (status === 401) return 'authentication';
-  if (status === 403) return 'permission';
-  if (status === 404) return 'not_found';
-  if (status === 413) return 'too_large';
-  if (status === 429) return 'rate_limit';
-  if (status === 408 || status === 504) return 'timeout';
-  if (status === 529 || status === 503) return 'overloaded';
-  if (status >= 500) return 'upstream';
-  return 'invalid_request';
-}
-
 /** Thrown by converters for input a protocol cannot express: a 400 naming what and why. */
 export function untranslatable(what: string, from: Protocol, to: Protocol): GatewayError {
   return new GatewayError(400, 'invalid_request', `cannot translate ${what} from ${from} to ${to} (see docs/gateway.md)`);

@@ -49,11 +49,25 @@ function hash(s: string): string {
   return createHash('sha256').update(s).digest('base64url');
 }
 
+/** What one admitted call holds against its rollout's budget until it is recorded. */
+export interface Reservation {
+  tokens: number;
+  cost_usd: number;
+}
+
+/** The largest input tokens per request byte assumed before a rollout's own calls have shown theirs. */
+const DEFAULT_TOKENS_PER_BYTE = 0.25;
+
 export class RolloutState {
   readonly spent: Spent;
   inflight = 0;
+  /** Held by admitted calls not yet recorded. */
+  readonly reserved: Reservation = { tokens: 0, cost_usd: 0 };
+  /** The largest input tokens per request byte this rollout's calls have reported (the input estimate). */
+  private tokensPerByte = DEFAULT_TOKENS_PER_BYTE;
+  /** Why the last append failed (disk full...), until one succeeds again. */
+  recordError: string | null = null;
   private sigCache = new Map<string, IRPart[]>();
-  private closed = false;
 
   constructor(
     readonly rolloutId: string,
@@ -72,25 +86,73 @@ export class RolloutState {
     this.spent = spentFrom(events);
   }
 
-  /** Append an event; a closed log (the runner finished the rollout) is not an error for the gateway. */
-  append(e: NewEvent): void {
-    if (this.closed) return;
+  /**
+   * Append an event. A log the runner closed (the rollout is over) takes nothing more, silently; a
+   * failed write (a full disk) is remembered in `recordError`, and later calls are refused until an
+   * append succeeds again, so metering never silently stops while the harness carries on.
+   */
+  append(e: NewEvent): boolean {
+    if (this.log.isClosed) return false;
     try {
       this.log.append(e);
-    } catch {
-      this.closed = true;
+      this.recordError = null;
+      if (e.type === 'model.response') addSpent(this.spent, e);
+      return true;
+    } catch (err) {
+      this.recordError = `cannot record to ${this.log.file}: ${(err as Error).message}`;
+      // The call happened whether or not its record reached the disk: it still counts against the budget.
+      if (e.type === 'model.response') addSpent(this.spent, e);
+      return false;
     }
-    if (e.type === 'model.response') addSpent(this.spent, e);
   }
 
-  /** Why a new call would exceed the budget, or null when it may go ahead. */
-  overBudget(): string | null {
+  /** Learn the input tokens per request byte from a metered call. */
+  observeInput(requestBytes: number, inputTokens: number): void {
+    if (requestBytes > 0 && inputTokens > 0) this.tokensPerByte = Math.max(this.tokensPerByte, inputTokens / requestBytes);
+  }
+
+  /** Tokens a request of `bytes` bytes is expected to bill as input. */
+  inputEstimate(bytes: number): number {
+    return Math.ceil(bytes * this.tokensPerByte);
+  }
+
+  /**
+   * Admit a call, or say why not. It may spend its input estimate plus up to `need.output` tokens;
+   * what spent + held by calls in flight leaves of a token or cost budget (times 1 + tolerance)
+   * must cover the input and at least `minOutput` tokens of output. The output the call may make is
+   * lowered to what fits (`output`), and that much is held until the call is recorded.
+   */
+  reserve(need: { input: number; output: number; inputCost: number; outputCostPerToken: number }, tolerance: number, minOutput: number): { held: Reservation; output: number } | string {
     const b = this.budget;
     const s = this.spent;
-    if (b.tokens !== undefined && s.tokens >= b.tokens) return `token budget exhausted (${s.tokens} of ${b.tokens} tokens used)`;
-    if (b.cost_usd !== undefined && s.cost_usd >= b.cost_usd) return `cost budget exhausted ($${s.cost_usd.toFixed(4)} of $${b.cost_usd} spent)`;
+    const r = this.reserved;
+    const cap = (limit: number) => limit * (1 + tolerance);
+    const floorOut = Math.min(minOutput, need.output);
+    let output = need.output;
     if (b.calls !== undefined && s.calls + this.inflight >= b.calls) return `call budget exhausted (${s.calls + this.inflight} of ${b.calls} calls made)`;
-    return null;
+    if (b.tokens !== undefined) {
+      const room = Math.floor(cap(b.tokens) - s.tokens - r.tokens - need.input);
+      if (room < floorOut) return `token budget exhausted (${s.tokens} of ${b.tokens} tokens used, ${r.tokens} held by calls in flight; this call needs about ${need.input} input tokens and ${floorOut} of output)`;
+      output = Math.min(output, room);
+    }
+    if (b.cost_usd !== undefined) {
+      const room = cap(b.cost_usd) - s.cost_usd - r.cost_usd - need.inputCost;
+      const affordable = need.outputCostPerToken > 0 ? Math.floor(room / need.outputCostPerToken) : room >= 0 ? output : -1;
+      if (affordable < floorOut) return `cost budget exhausted ($${s.cost_usd.toFixed(4)} of $${b.cost_usd} spent, $${r.cost_usd.toFixed(4)} held by calls in flight; this call may cost $${(need.inputCost + floorOut * need.outputCostPerToken).toFixed(4)})`;
+      output = Math.min(output, affordable);
+    }
+    const held = { tokens: need.input + output, cost_usd: need.inputCost + output * need.outputCostPerToken };
+    r.tokens += held.tokens;
+    r.cost_usd += held.cost_usd;
+    this.inflight++;
+    return { held, output };
+  }
+
+  /** Release a reservation (its call was recorded, which added what it really spent). */
+  release(held: Reservation): void {
+    this.reserved.tokens = Math.max(0, this.reserved.tokens - held.tokens);
+    this.reserved.cost_usd = Math.max(0, this.reserved.cost_usd - held.cost_usd);
+    this.inflight = Math.max(0, this.inflight - 1);
   }
 
   /** Remember the reasoning blocks of a response (with Anthropic signatures) for when the client sends the turn back. */

@@ -1,35 +1,39 @@
 // The upstream HTTP client (undici): one keep-alive pool for all endpoints, and the retry loop.
-// Retried, with exponential backoff and jitter, bounded: 429 (honouring Retry-After / retry-after-ms),
-// 5xx, connection errors, and timeouts before the first byte. Each retry is counted and the time spent
-// waiting between attempts is recorded separately from the time spent on attempts.
+// Retried, with exponential backoff and jitter, bounded: what status.ts calls `unavailable` (429,
+// honouring Retry-After / retry-after-ms, 408, 5xx), connection errors, and timeouts before the
+// first byte. Never past the call's deadline (its signal). Each retry is counted and the time spent
+// waiting between attempts is recorded separately from the time spent on attempts. Compressed
+// answers (gzip, deflate, br) are decoded.
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import type { GatewaySettings } from '../models/config.js';
+import { DeadlineExceeded } from './stages/deadline.js';
+import { isRetryableStatus } from './status.js';
 
 export type RetryPolicy = Pick<GatewaySettings, 'max_retries' | 'backoff_base_ms' | 'backoff_max_ms' | 'max_retry_after_ms' | 'connect_timeout_ms' | 'first_byte_timeout_ms' | 'idle_timeout_ms'>;
-
-type Body = Awaited<ReturnType<typeof request>>['body'];
 
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** The body stream; only for 2xx responses. */
-  body: Body | null;
-  /** The body text of a non-2xx response (read in full; error bodies are small). */
+  /** The (decoded) body stream; only for 2xx responses. */
+  body: Readable | null;
+  /** The body text of a non-2xx response (read in full, at most 64 KiB kept). */
   errorText: string | null;
   retries: number;
   retry_wait_ms: number;
 }
 
-/** No response could be obtained (connection refused, timeouts), after all retries. */
+/** No response could be obtained (connection refused, timeouts, the call's deadline), after all retries. */
 export class UpstreamFailure extends Error {
-  readonly retries: number;
-  readonly retry_wait_ms: number;
-  readonly timeout: boolean;
-  constructor(message: string, retries: number, retry_wait_ms: number, timeout: boolean) {
+  constructor(
+    message: string,
+    readonly retries: number,
+    readonly retry_wait_ms: number,
+    readonly timeout: boolean,
+    readonly deadline = false,
+  ) {
     super(message);
-    this.retries = retries;
-    this.retry_wait_ms = retry_wait_ms;
-    this.timeout = timeout;
   }
 }
 
@@ -45,10 +49,6 @@ export class UpstreamAborted extends Error {
 
 export function createAgent(policy: Pick<RetryPolicy, 'connect_timeout_ms'>): Agent {
   return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connect: { timeout: policy.connect_timeout_ms } });
-}
-
-export function isRetryableStatus(status: number): boolean {
-  return status === 429 || status === 408 || status >= 500;
 }
 
 /** Wait asked for by Retry-After (seconds or an HTTP date) or retry-after-ms, in ms; null when absent. */
@@ -94,45 +94,51 @@ function describe(err: unknown): { message: string; timeout: boolean } {
   return { message: `upstream ${what}`, timeout };
 }
 
+/** The body decoded per its content-encoding. */
+export function decoded(body: Readable, encoding: string | string[] | undefined): Readable {
+  const enc = (Array.isArray(encoding) ? encoding[0] : encoding)?.trim().toLowerCase();
+  const z = enc === 'gzip' || enc === 'x-gzip' ? zlib.createGunzip() : enc === 'deflate' ? zlib.createInflate() : enc === 'br' ? zlib.createBrotliDecompress() : null;
+  if (!z) return body;
+  body.on('error', (e) => z.destroy(e));
+  return body.pipe(z);
+}
+
+/** All of a stream as text, keeping at most `limit` characters. */
+export async function readText(body: Readable, limit = Infinity): Promise<string> {
+  const td = new TextDecoder();
+  let s = '';
+  for await (const c of body) {
+    if (s.length < limit) s += td.decode(c as Uint8Array, { stream: true });
+  }
+  return s.length > limit ? s.slice(0, limit) : s;
+}
+
+function aborted(signal: AbortSignal | undefined, retries: number, waited: number): Error {
+  const r: unknown = signal?.reason;
+  if (r instanceof DeadlineExceeded) return new UpstreamFailure(`${r.message} after ${retries} retr${retries === 1 ? 'y' : 'ies'}`, retries, waited, true, true);
+  return new UpstreamAborted(retries, waited);
+}
+
 /**
  * POST `body` to `url`, retrying per `policy`. Resolves with the first 2xx response (body still
  * streaming), or the last non-2xx response (body read); rejects with UpstreamFailure when no
- * response came at all, or with UpstreamAborted (retries and waiting so far) when `signal` fires.
+ * response came at all (or the deadline in `signal` fired), or UpstreamAborted when the client left.
  */
-export async function postUpstream(
-  agent: Agent,
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-  policy: RetryPolicy,
-  signal?: AbortSignal,
-): Promise<UpstreamResponse> {
+export async function postUpstream(agent: Agent, url: string, headers: Record<string, string>, body: string, policy: RetryPolicy, signal?: AbortSignal): Promise<UpstreamResponse> {
   let retries = 0;
   let waited = 0;
   for (let attempt = 0; ; attempt++) {
     let wait: number;
     try {
-      const res = await request(url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: agent,
-        headersTimeout: policy.first_byte_timeout_ms,
-        bodyTimeout: policy.idle_timeout_ms,
-        signal,
-      });
-      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body, errorText: null, retries, retry_wait_ms: waited };
-      let text = '';
-      try {
-        text = await res.body.text();
-      } catch {
-        text = '';
-      }
+      const res = await request(url, { method: 'POST', headers, body, dispatcher: agent, headersTimeout: policy.first_byte_timeout_ms, bodyTimeout: policy.idle_timeout_ms, signal });
+      const stream = decoded(res.body, res.headers['content-encoding']);
+      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: stream, errorText: null, retries, retry_wait_ms: waited };
+      const text = await readText(stream, 65536).catch(() => '');
       if (!isRetryableStatus(res.statusCode) || attempt >= policy.max_retries) return { status: res.statusCode, headers: res.headers, body: null, errorText: text, retries, retry_wait_ms: waited };
       const ra = res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers) : null;
       wait = ra !== null ? Math.min(ra, policy.max_retry_after_ms) : backoffMs(attempt, policy);
     } catch (err) {
-      if (signal?.aborted) throw new UpstreamAborted(retries, waited);
+      if (signal?.aborted) throw aborted(signal, retries, waited);
       const d = describe(err);
       if (attempt >= policy.max_retries) throw new UpstreamFailure(`${d.message} after ${retries} retr${retries === 1 ? 'y' : 'ies'}`, retries, waited, d.timeout);
       wait = backoffMs(attempt, policy);
@@ -141,7 +147,7 @@ export async function postUpstream(
     try {
       await sleep(wait, signal);
     } catch {
-      throw new UpstreamAborted(retries, waited + (performance.now() - t));
+      throw aborted(signal, retries, waited + (performance.now() - t));
     }
     waited += performance.now() - t;
     retries++;

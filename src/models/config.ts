@@ -38,6 +38,26 @@ export interface GatewaySettings {
   idle_timeout_ms: number;
   /** Largest request body accepted, in bytes (413 above). */
   max_body_bytes: number;
+  /** End-to-end deadline of one call, retries and streaming included, in ms (then 504, infra). */
+  call_timeout_ms: number;
+  /** Longest time without new content (tokens) once the response started, in ms; keep-alive comments do not count. */
+  progress_timeout_ms: number;
+  /** Time a client has to send its request headers, in ms. */
+  header_timeout_ms: number;
+  /** Time a client has to send its whole request body, in ms (a dribbled upload is cut off). */
+  body_timeout_ms: number;
+  /** A client connection with no request in progress is closed after this long, in ms. */
+  idle_connection_ms: number;
+  /** Open client connections per listener; over it, idle ones are closed first, then new ones get 503. */
+  max_connections: number;
+  /** Request bytes buffered across all requests in flight; over it, 503. */
+  max_buffered_bytes: number;
+  /** Output tokens reserved against a budget for a call that sets no max_tokens / max_output_tokens. */
+  reserve_output_tokens: number;
+  /** How far concurrent calls may overspend a token or cost budget, as a fraction (0: a hard cap). */
+  budget_tolerance: number;
+  /** Keep every request and response body in the rollout's directory (content-addressed). */
+  record_bodies: boolean;
 }
 
 export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
@@ -49,6 +69,16 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   first_byte_timeout_ms: 600_000,
   idle_timeout_ms: 300_000,
   max_body_bytes: 32 * 1024 * 1024,
+  call_timeout_ms: 15 * 60_000,
+  progress_timeout_ms: 300_000,
+  header_timeout_ms: 30_000,
+  body_timeout_ms: 120_000,
+  idle_connection_ms: 30_000,
+  max_connections: 512,
+  max_buffered_bytes: 512 * 1024 * 1024,
+  reserve_output_tokens: 4096,
+  budget_tolerance: 0,
+  record_bodies: false,
 };
 
 export interface ModelsConfig {
@@ -96,6 +126,16 @@ const gatewaySchema = z
     first_byte_timeout_ms: z.number().positive().optional(),
     idle_timeout_ms: z.number().positive().optional(),
     max_body_bytes: z.number().int().positive().optional(),
+    call_timeout_ms: z.number().positive().optional(),
+    progress_timeout_ms: z.number().positive().optional(),
+    header_timeout_ms: z.number().positive().optional(),
+    body_timeout_ms: z.number().positive().optional(),
+    idle_connection_ms: z.number().positive().optional(),
+    max_connections: z.number().int().positive().optional(),
+    max_buffered_bytes: z.number().int().positive().optional(),
+    reserve_output_tokens: z.number().int().positive().optional(),
+    budget_tolerance: z.number().nonnegative().optional(),
+    record_bodies: z.boolean().optional(),
   })
   .strict();
 

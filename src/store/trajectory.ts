@@ -128,6 +128,11 @@ export class TrajectoryWriter {
     return this.nextSeq;
   }
 
+  /** True once close() was called (the rollout's owner is done with it). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Called after each append with the line's byte offset and length (store index, monitors, progress). */
   onEvent(fn: (e: TrajectoryEvent, where: { offset: number; length: number }) => void): void {
     this.listeners.push(fn);

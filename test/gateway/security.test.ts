@@ -73,16 +73,36 @@ describe('budgets', () => {
     expect(s.sm.requests.length).toBe(before);
     const evs = readTrajectory(r.file).events;
     expect(evs.filter((e) => e.type === 'model.response')).toHaveLength(2);
-    expect(evs.some((e) => e.type === 'note' && /call budget exhausted/.test(e.message))).toBe(true);
+    // The refusal is recorded: a model.request that says it was refused, and why.
+    const refused = evs.filter((e) => e.type === 'model.request' && e.refused);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ refused: { status: 403, kind: 'budget', message: expect.stringMatching(/call budget exhausted/) } });
   });
 
-  it('token and cost budgets: refused once spent reaches the limit', async () => {
-    const t = s.newRollout('r-tokens', { tokens: 100 });
-    expect((await callAs('openai-chat', t.token))).not.toBeInstanceOf(Error); // 80 tokens
-    expect((await callAs('openai-chat', t.token))).not.toBeInstanceOf(Error); // 160
-    expect((await callAs('openai-chat', t.token)).status).toBe(403);
+  it('token and cost budgets: a call that cannot fit what is left is refused before it is forwarded', async () => {
+    // Each call spends 80 tokens (60 in, 20 out). With max_tokens 20, the first call reserves its
+    // input estimate (request bytes / 4) + 20; after it, the rollout's own ratio (60 tokens for its
+    // request bytes) makes the estimate 60 + 20 = 80: the second fits 200, the third (160 + 80) does not.
+    const t = s.newRollout('r-tokens', { tokens: 200 });
+    const chat = (tok: string) => openai(s.gw.url, tok).chat.completions.create({ model: modelName('openai-chat'), max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    expect(await chat(t.token)).not.toBeInstanceOf(Error);
+    expect(await chat(t.token)).not.toBeInstanceOf(Error);
+    const before = s.sm.requests.length;
+    const third = await chat(t.token);
+    expect(third.status).toBe(403);
+    expect(String(third.message)).toMatch(/token budget exhausted \(160 of 200 tokens used/);
+    expect(s.sm.requests.length).toBe(before);
     expect(s.gw.spent(t.token)).toMatchObject({ tokens: 160, calls: 2 });
-    const c = s.newRollout('r-cost', { cost_usd: 0.0002 }); // one call: (60*2.5 + 20*7.5)/1e6 = 0.0003
+    // Without max_tokens the call would reserve reserve_output_tokens (4096): its output limit is
+    // lowered to what the budget has left instead, and the upstream is told so.
+    const u = s.newRollout('r-tokens-unbounded', { tokens: 200 });
+    expect(await callAs('openai-chat', u.token)).not.toBeInstanceOf(Error);
+    const sent = s.sm.requests.at(-1)!.body as { max_tokens: number };
+    expect(sent.max_tokens).toBeGreaterThan(100);
+    expect(sent.max_tokens).toBeLessThan(200);
+    const req = readTrajectory(u.file).events.find((e) => e.type === 'model.request');
+    expect(req).toMatchObject({ output_limit: sent.max_tokens });
+    const c = s.newRollout('r-cost', { cost_usd: 0.0005 }); // one call spends (60*2.5 + 20*7.5)/1e6 = 0.0003; the next may cost (60*2.5 + 50*7.5)/1e6
     expect((await callAs('anthropic', c.token))).not.toBeInstanceOf(Error);
     const err = await callAs('anthropic', c.token);
     expect(err.status).toBe(403);
@@ -139,7 +159,9 @@ describe('keys', () => {
         for (const client of ['openai-chat', 'anthropic'] as const) {
           const url = `${gw.url}/v1/${client === 'anthropic' ? 'messages' : 'chat/completions'}`;
           const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${tok}` }, body: JSON.stringify({ model: p, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], stream: p === 'anthropic' }) });
-          expect(res.status).toBe(401);
+          // The upstream refused the key: the endpoint is misconfigured (502), not the client's token (401).
+          expect(res.status).toBe(502);
+          expect(res.headers.get('x-outlast-failure')).toBe('misconfigured');
           bodies.push(await res.text());
         }
     } finally {
@@ -148,7 +170,8 @@ describe('keys', () => {
     }
     const evs = readTrajectory(path.join(dir, 'trajectory.jsonl')).events.filter((e): e is ModelResponseEvent => e.type === 'model.response');
     expect(evs).toHaveLength(6);
-    expect(evs.every((e) => e.status === 401 && e.error?.infra === true)).toBe(true);
+    expect(evs.every((e) => e.status === 401 && e.error?.infra === true && e.error.kind === 'misconfigured')).toBe(true);
+    expect(bodies.every((b) => /api_key_env/.test(b))).toBe(true);
     for (const b of bodies) expect(b).not.toContain(FAKE_KEY);
     await until(() => true);
     const files = allFiles(s.dir);
@@ -180,7 +203,7 @@ describe('keys', () => {
         const client = p === 'anthropic' ? 'openai-chat' : 'anthropic';
         const res = await fetch(`${gw.url}/v1/${client === 'anthropic' ? 'messages' : 'chat/completions'}`, { method: 'POST', headers: { 'x-api-key': tok }, body: JSON.stringify({ model: p, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }) });
         const text = await res.text();
-        expect(res.status).toBe(401);
+        expect(res.status).toBe(502);
         expect(text).toContain('Incorrect API key provided');
         expect(text).not.toContain(FAKE_KEY);
         const same = await fetch(`${gw.url}/v1/${p === 'anthropic' ? 'messages' : p === 'openai-chat' ? 'chat/completions' : 'responses'}`, { method: 'POST', headers: { 'x-api-key': tok }, body: JSON.stringify({ model: p, max_tokens: 10, input: 'hi', messages: [{ role: 'user', content: 'hi' }] }) });
