@@ -19,7 +19,7 @@ import { authenticate } from './stages/auth.js';
 import { type ByteBudget, readBody } from './stages/body.js';
 import { buildUpstream } from './stages/build.js';
 import { CallDeadline } from './stages/deadline.js';
-import { type Endpoints, type ParsedCall, parseCall } from './stages/parse.js';
+import { type Endpoints, type ParsedCall, parseCall, parseJson } from './stages/parse.js';
 import { CallRecorder, type CallOutcome } from './stages/record.js';
 import { relayNoResponse, relayUpstreamError } from './stages/relay-error.js';
 import { CLIENT_GONE, type RelayParts, relayJson } from './stages/relay-json.js';
@@ -55,8 +55,9 @@ export async function handleCall(core: GatewayCore, req: http.IncomingMessage, r
     const body = await readBody(req, core.settings, core.buffered);
     release = body.release;
     rec.requestBytes = body.raw.length;
-    call = parseCall(body.raw, client, core.endpoints);
-    model = call.body.model;
+    const json = parseJson(body.raw);
+    model = json.model;
+    call = parseCall(json, client, core.endpoints);
     await forward(core, req, res, { ro, rec, call, client });
   } catch (e) {
     if (!(e instanceof Refusal)) throw e;

@@ -16,8 +16,10 @@ interface Conn {
   idleSince: number;
 }
 
+/** Connections over the cap, kept only long enough to answer their first request with a 503. */
+const OVERFLOW = Symbol('outlast-overflow');
+
 const BUSY = JSON.stringify({ error: { type: 'overloaded', code: 'too_many_connections', message: 'outlast gateway: too many open connections; retry shortly' } });
-const BUSY_RESPONSE = `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(BUSY)}\r\nretry-after: 1\r\nx-outlast-failure: gateway\r\nconnection: close\r\n\r\n${BUSY}`;
 
 export class Listener {
   readonly server: http.Server;
@@ -39,6 +41,7 @@ export class Listener {
     });
     this.server.on('connection', (s: net.Socket) => this.admit(s));
     this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if ((req.socket as net.Socket & { [OVERFLOW]?: boolean })[OVERFLOW]) return this.turnAway(req, res);
       this.busy(req.socket, res);
       handler(req, res);
     });
@@ -57,14 +60,21 @@ export class Listener {
 
   private admit(s: net.Socket): void {
     if (this.conns.size >= this.limits.max_connections && !this.evictIdle()) {
-      this.stats.refused++;
-      this.logger?.warn({ open: this.conns.size }, 'gateway: connection refused, every connection is busy');
-      s.end(BUSY_RESPONSE);
-      setTimeout(() => s.destroy(), 1000).unref();
+      // Every connection is busy: this one is answered 503 on its first request, then closed.
+      (s as net.Socket & { [OVERFLOW]?: boolean })[OVERFLOW] = true;
+      setTimeout(() => s.destroy(), this.limits.header_timeout_ms).unref();
       return;
     }
     this.conns.set(s, { active: 0, idleSince: performance.now() });
     s.once('close', () => this.conns.delete(s));
+  }
+
+  private turnAway(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.stats.refused++;
+    this.logger?.warn({ open: this.conns.size }, 'gateway: connection turned away, every connection is busy');
+    req.resume();
+    res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BUSY), 'retry-after': '1', 'x-outlast-failure': 'gateway', connection: 'close' });
+    res.end(BUSY);
   }
 
   private busy(s: net.Socket, res: http.ServerResponse): void {

@@ -43,15 +43,15 @@ export interface FakeSetup {
 }
 
 /** A gateway whose endpoints `fake-<protocol>` all point at `upstreamUrl`. */
-export async function gatewayFor(upstreamUrl: string, settings: Partial<GatewaySettings> = {}, extra: { socketPath?: string } = {}): Promise<FakeSetup> {
+export async function gatewayFor(upstreamUrl: string, settings: Partial<GatewaySettings> = {}, extra: { socketPath?: string; key?: string } = {}): Promise<FakeSetup> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outlast-gwf-'));
   const gw = await startGateway({
     models: {
       models: PROTOCOLS.map((p: Protocol) => ({ name: `fake-${p}`, protocol: p, base_url: `${upstreamUrl}/v1`, upstream_model: 'qwen3.7-max', api_key_env: KEY_ENV })),
       gateway: { ...DEFAULT_GATEWAY_SETTINGS, max_retries: 0, backoff_base_ms: 5, backoff_max_ms: 20, ...settings },
     },
-    env: { [KEY_ENV]: FAKE_KEY },
-    ...extra,
+    env: { [KEY_ENV]: extra.key ?? FAKE_KEY },
+    ...(extra.socketPath ? { socketPath: extra.socketPath } : {}),
   });
   const logs: TrajectoryWriter[] = [];
   return {

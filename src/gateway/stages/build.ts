@@ -60,6 +60,6 @@ function upstreamHeaders(ep: ModelEndpoint, same: boolean, stream: boolean, clie
 
 export function buildUpstream(call: ParsedCall, ro: RolloutState, clientProtocol: ModelEndpoint['protocol'], clientHeaders: http.IncomingHttpHeaders, env: NodeJS.ProcessEnv, outputLimit?: number): UpstreamRequest {
   const headers = upstreamHeaders(call.ep, call.same, call.ir.stream, clientHeaders, env);
-  const body = JSON.stringify(upstreamBody(call, ro, clientProtocol, outputLimit));
+  const body = converting(() => JSON.stringify(upstreamBody(call, ro, clientProtocol, outputLimit)));
   return { url: call.ep.base_url + CODECS[call.ep.protocol].path, headers, body };
 }

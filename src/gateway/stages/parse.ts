@@ -70,8 +70,7 @@ export function converting<T>(fn: () => T): T {
   }
 }
 
-export function parseCall(raw: Buffer, client: Codec, endpoints: Endpoints): ParsedCall {
-  const body = parseJson(raw);
+export function parseCall(body: Record<string, any>, client: Codec, endpoints: Endpoints): ParsedCall {
   const ep = resolveEndpoint(endpoints, body.model);
   const target: Protocol = ep.protocol;
   const ir = converting(() => client.parseRequest(body, { target }));
