@@ -138,4 +138,18 @@ describe('model calls that break', () => {
     expect(r.result.reason).toMatch(/stream/);
     expect(env.sm.turnsServed).toBe(3);
   });
+
+  it('an upstream that stalls (keep-alive comments, no content) is cut by the gateway and ends infra_error, not budget_exhausted or timeout', async () => {
+    const stall = { text: 'never finished', fault: { kind: 'stall' as const, after_chunks: 1 } };
+    const env = await startEnv({ script: [stall, stall, stall, write(0), submit], gateway: { progress_timeout_ms: 300 } });
+    const t0 = Date.now();
+    const r = await runViaRunner(env, await stepTask(), { limits: { wall_time_sec: 30 } });
+    await env.close();
+    expect(r.result.outcome).toBe('infra_error');
+    expect(r.result.reason).toMatch(/no content for 300 ms/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const failed = ofType(r.events, 'model.response').filter((e) => e.error);
+    expect(failed.length).toBe(3);
+    expect(failed.every((e) => e.error!.kind === 'deadline' && e.error!.infra)).toBe(true);
+  });
 });

@@ -16,6 +16,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('cut'), after_chunks: count }),
   z.strictObject({ kind: z.literal('malformed'), after_chunks: count.optional() }),
   z.strictObject({ kind: z.literal('hang') }),
+  z.strictObject({ kind: z.literal('stall'), after_chunks: count.optional() }),
 ]);
 
 export const turnSchema = z.strictObject({

@@ -140,6 +140,7 @@ class ScriptedServer {
       const streamFault =
         fault?.kind === 'cut' ? { kind: 'cut' as const, after: fault.after_chunks }
         : fault?.kind === 'malformed' ? { kind: 'malformed' as const, after: fault.after_chunks ?? 1 }
+        : fault?.kind === 'stall' ? { kind: 'stall' as const, after: fault.after_chunks ?? 1 }
         : undefined;
       await streamEvents(res, handler.events(reply, body), { start, ttftMs, tokensPerSec, outputTokens: reply.usage.output, fault: streamFault, signal });
       return;

@@ -1,4 +1,4 @@
-// Writing a paced SSE stream, with the stream faults (cut, malformed) applied.
+// Writing a paced SSE stream, with the stream faults (cut, malformed, stall) applied.
 import type { ServerResponse } from 'node:http';
 import { dueTimes, sleepUntil } from './pacing.js';
 import type { SseEvent } from './protocol.js';
@@ -16,7 +16,7 @@ export interface StreamOptions {
   /** Output tokens reported in usage (pacing spreads exactly these). */
   outputTokens: number;
   /** `cut`: destroy the socket after `after` events; `malformed`: send a non-JSON data line after `after` events, then end. */
-  fault?: { kind: 'cut' | 'malformed'; after: number };
+  fault?: { kind: 'cut' | 'malformed' | 'stall'; after: number };
   signal: AbortSignal;
 }
 
@@ -51,6 +51,14 @@ export async function streamEvents(res: ServerResponse, events: SseEvent[], o: S
   if (o.signal.aborted || res.destroyed) return;
   if (o.fault?.kind === 'cut') {
     res.socket?.destroy();
+    return;
+  }
+  if (o.fault?.kind === 'stall') {
+    // Keep the connection busy with comments, which carry no content, until the client gives up.
+    while (!o.signal.aborted && !res.destroyed) {
+      await write(res, ': keep-alive\n\n', o.signal);
+      await sleepUntil(performance.now() + 100, o.signal);
+    }
     return;
   }
   if (o.fault?.kind === 'malformed') {

@@ -21,7 +21,9 @@ export type Fault =
   /** Streaming: send a non-JSON data line after N events (default 1), then end. Non-streaming: a non-JSON body. */
   | { kind: 'malformed'; after_chunks?: number }
   /** Never answer (the socket stays open until the client gives up or the server closes). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Streaming: after N events (default 1) send only SSE keep-alive comments, every 100 ms, forever. */
+  | { kind: 'stall'; after_chunks?: number };
 
 export interface ScriptedTurn {
   text?: string;
