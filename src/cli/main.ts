@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isUserError, oneLine } from '../core/errors.js';
 import { versions } from '../runner/provenance.js';
 import { EXIT } from './common.js';
+import * as call from './call.js';
 import * as check from './check.js';
 import * as gateway from './gateway.js';
 import * as list from './list.js';
@@ -26,7 +27,7 @@ program
   .exitOverride();
 
 for (const cmd of [run, check, show, list, resume, rebuild, gateway, scriptedModel]) cmd.register(program);
-for (const cmd of [report, view, exportCmd]) cmd.register(program);
+for (const cmd of [report, view, exportCmd, call]) cmd.register(program);
 for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
 
 try {
