@@ -103,14 +103,28 @@ export function decoded(body: Readable, encoding: string | string[] | undefined)
   return body.pipe(z);
 }
 
-/** All of a stream as text, keeping at most `limit` characters. */
-export async function readText(body: Readable, limit = Infinity): Promise<string> {
+/** The largest non-streamed answer the gateway reads (a hostile upstream could send forever). */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+export class ResponseTooLarge extends Error {}
+
+/**
+ * All of a stream as text. With `keep`, only the first `keep` characters are kept (error bodies);
+ * over `max` bytes the stream is destroyed and ResponseTooLarge thrown.
+ */
+export async function readText(body: Readable, keep = Infinity, max = MAX_RESPONSE_BYTES): Promise<string> {
   const td = new TextDecoder();
   let s = '';
+  let bytes = 0;
   for await (const c of body) {
-    if (s.length < limit) s += td.decode(c as Uint8Array, { stream: true });
+    bytes += (c as Uint8Array).length;
+    if (bytes > max) {
+      body.destroy();
+      throw new ResponseTooLarge(`upstream response exceeds ${max} bytes`);
+    }
+    if (s.length < keep) s += td.decode(c as Uint8Array, { stream: true });
   }
-  return s.length > limit ? s.slice(0, limit) : s;
+  return s.length > keep ? s.slice(0, keep) : s;
 }
 
 function aborted(signal: AbortSignal | undefined, retries: number, waited: number): Error {

@@ -13,7 +13,19 @@ const timers = new Set<NodeJS.Timeout>();
 
 beforeAll(async () => {
   up = await fakeUpstream((req, res, body) => {
-    const mode = /"(stall|drip|hang-json|retry-later)"/.exec(body)?.[1];
+    const mode = /"(stall|drip|hang-json|retry-later|flood-json|flood-sse)"/.exec(body)?.[1];
+    if (mode === 'flood-json' || mode === 'flood-sse') {
+      // An answer that never ends and never completes a line: 1 MiB writes as fast as the socket takes them.
+      res.writeHead(200, { 'content-type': mode === 'flood-sse' ? 'text/event-stream' : 'application/json' });
+      res.write(mode === 'flood-sse' ? 'data: "' : '{"text": "');
+      const chunk = 'x'.repeat(1 << 20);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+      return;
+    }
     const p = protocolOfPath(req.url);
     if (mode === 'retry-later') {
       res.writeHead(503, { 'retry-after': '30', 'content-type': 'application/json' });
@@ -47,6 +59,22 @@ afterAll(async () => {
 });
 
 const cross = (p: Protocol): Protocol => (p === 'anthropic' ? 'openai-chat' : 'anthropic');
+
+describe('size bounds', () => {
+  it('a non-streamed answer that never ends is cut at 64 MiB: 502, infra', async () => {
+    const r = s.rollout('flood-json');
+    const res = await post(s.gw, r.token, 'openai-chat', requestBody('openai-chat', 'openai-chat', {}, 'flood-json'));
+    expect(res.status).toBe(502);
+    expect(r.responses()[0]).toMatchObject({ status: 502, error: { infra: true, message: expect.stringMatching(/exceeds 67108864 bytes/) } });
+  });
+
+  it('a stream line that never ends is cut at 16 MiB: an error event, infra', async () => {
+    const r = s.rollout('flood-sse');
+    const res = await post(s.gw, r.token, 'anthropic', requestBody('anthropic', 'anthropic', { stream: true }, 'flood-sse'));
+    expect(res.text).toMatch(/without completing an event/);
+    expect(r.responses()[0]).toMatchObject({ status: 502, error: { infra: true } });
+  });
+});
 
 describe('deadlines', () => {
   it.each(PROTOCOLS)('%s: keep-alive comments forever do not count as progress: cut at progress_timeout_ms', async (client) => {

@@ -69,7 +69,8 @@ export function readBody(req: http.IncomingMessage, limits: BodyLimits, budget: 
       let given = false;
       resolve({ raw, release: () => (given ? undefined : ((given = true), budget.give(held))) });
     });
-    req.on('error', (e) => fail(e));
-    req.on('aborted', () => fail(new Error('client aborted the upload')));
+    const gone = () => fail(new Refusal(499, 'invalid_request', 'the client closed the connection before its request body arrived', 'client_gone'));
+    req.on('error', gone);
+    req.on('aborted', gone);
   });
 }

@@ -8,7 +8,7 @@ import type { Codec } from '../protocols/index.js';
 import { sendError } from '../respond.js';
 import type { RolloutState } from '../rollouts.js';
 import type { Scrubber } from '../secrets.js';
-import { readText } from '../upstream.js';
+import { ResponseTooLarge, readText } from '../upstream.js';
 import type { CallDeadline } from './deadline.js';
 import type { ParsedCall } from './parse.js';
 import type { CallOutcome } from './record.js';
@@ -51,7 +51,7 @@ export async function relayJson(p: RelayParts, body: Readable): Promise<CallOutc
     text = await readText(body);
   } catch (e) {
     if (p.deadline.stopped === 'client_gone') return CLIENT_GONE;
-    const f = cutShort(p.deadline, `upstream response cut: ${(e as Error).message}`);
+    const f = cutShort(p.deadline, e instanceof ResponseTooLarge ? e.message : `upstream response cut: ${(e as Error).message}`);
     sendError(res, client, f.status, f.status === 504 ? 'timeout' : 'upstream', `outlast gateway: ${f.message}`, { 'x-outlast-failure': f.kind });
     return { status: f.status, error: { message: f.message, infra: true, kind: f.kind } };
   }

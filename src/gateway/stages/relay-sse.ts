@@ -123,17 +123,32 @@ class SseRelay {
   }
 }
 
+/** The most bytes an upstream may send without completing an event (a line that never ends). */
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
 export async function relaySse(p: RelayParts, body: Readable): Promise<CallOutcome> {
   const { res } = p;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-outlast-call-id': p.callId });
   res.flushHeaders();
   p.deadline.progress();
   const relay = new SseRelay(p);
-  const parser = createParser({ onEvent: (m) => relay.onEvent(m) });
+  let pending = 0;
+  const parser = createParser({
+    onEvent: (m) => {
+      pending = 0;
+      relay.onEvent(m);
+    },
+    onComment: () => void (pending = 0),
+  });
   const td = new TextDecoder();
   let sent = '';
   try {
     for await (const chunk of body) {
+      pending += (chunk as Uint8Array).length;
+      if (pending > MAX_EVENT_BYTES) {
+        relay.failure = `upstream sent more than ${MAX_EVENT_BYTES} bytes without completing an event`;
+        break;
+      }
       parser.feed(td.decode(chunk as Uint8Array, { stream: true }));
       if (relay.out) {
         const s = relay.out;
