@@ -4,6 +4,7 @@
 // model.request / model.response events). Its token is, in order: the `token` option, the
 // OUTLAST_GATEWAY_TOKEN environment variable, or a freshly minted random token; it is printed on
 // start-up so clients can be pointed at the gateway.
+import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { UserError } from '../core/errors.js';
@@ -17,6 +18,8 @@ export interface GatewayCliOptions {
   modelsFile: string;
   /** Port on 127.0.0.1 (default 0: pick one). */
   port?: number;
+  /** Also listen on this unix socket. */
+  socket?: string;
   /** Static token; default env OUTLAST_GATEWAY_TOKEN, else a random one. */
   token?: string;
   /** Directory for the call log (default .outlast/gateway). */
@@ -48,10 +51,11 @@ export async function runGatewayCli(o: GatewayCliOptions): Promise<void> {
   const logger = o.verbose
     ? pino({ redact: { paths: ['authorization', 'x-api-key', '*.authorization', '*["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'], censor: '[REDACTED]' } }, pino.destination(2))
     : undefined;
-  const g = await startGateway({ models, port: o.port, env, logger });
+  if (o.socket !== undefined && !fs.existsSync(path.dirname(path.resolve(o.socket)))) throw new UserError(`--socket: directory ${path.dirname(path.resolve(o.socket))} does not exist`);
+  const g = await startGateway({ models, port: o.port, env, logger, ...(o.socket ? { socketPath: path.resolve(o.socket) } : {}) });
   const t = g.registerRollout({ rolloutId: 'standalone', log, budget: o.budget, token });
   const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
-  print(`outlast gateway listening on ${g.url}`);
+  print(`outlast gateway listening on ${g.url}${g.socketPath ? ` and ${g.socketPath}` : ''}`);
   print(`token: ${token !== undefined ? `(from ${o.token !== undefined ? '--token' : GATEWAY_TOKEN_ENV})` : t}`);
   print(`models: ${models.models.map((m) => `${m.name} (${m.protocol})`).join(', ') || 'none'}`);
   print(`call log: ${logFile}`);

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { runGatewayCli, GATEWAY_TOKEN_ENV } from '../../src/cli/gateway-serve.js';
 import { startScriptedModel } from '../../src/models/scripted/index.js';
@@ -46,6 +47,32 @@ describe('runGatewayCli', () => {
     expect(evs.map((e) => (e as { model: string }).model)).toEqual(['m', 'm', 'm', 'm']);
     expect(evs[1]).toMatchObject({ status: 200, price_table: expect.stringMatching(/claude-haiku-4-5$/) });
     for (const f of allFiles(dir)) expect(fs.readFileSync(f, 'utf8')).not.toContain(FAKE_KEY);
+  });
+
+  it('--socket: also listens on a unix socket', async () => {
+    const sm = await startScriptedModel({ script: [{ text: 'via the socket' }], loop: true, api_key: FAKE_KEY });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outlast-gwcli-'));
+    const models = path.join(dir, 'models.toml');
+    fs.writeFileSync(models, `[[models]]\nname = "m"\nprotocol = "openai-chat"\nbase_url = "${sm.url}/v1"\napi_key_env = "${KEY_ENV}"\n`);
+    const sock = path.join(dir, 'gw.sock');
+    const lines: string[] = [];
+    const ac = new AbortController();
+    let ready!: (v: { token: string }) => void;
+    const readyP = new Promise<{ token: string }>((r) => (ready = r));
+    const done = runGatewayCli({ modelsFile: models, socket: sock, dir: path.join(dir, 'run'), env: { [KEY_ENV]: FAKE_KEY }, print: (l) => lines.push(l), signal: ac.signal, onReady: ready });
+    const g = await readyP;
+    const dispatcher = new Agent({ connect: { socketPath: sock } });
+    try {
+      expect(lines[0]).toMatch(new RegExp(`and ${sock}$`));
+      const res = await undiciFetch('http://gateway/v1/chat/completions', { method: 'POST', dispatcher, headers: { authorization: `Bearer ${g.token}` }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('via the socket');
+    } finally {
+      await dispatcher.close();
+      ac.abort();
+      await done;
+      await sm.close();
+    }
+    await expect(runGatewayCli({ modelsFile: models, socket: path.join(dir, 'no', 'such', 'gw.sock'), print: () => {} })).rejects.toThrow(/--socket: directory .* does not exist/);
   });
 
   it('a bad models.toml is a one-line UserError', async () => {
