@@ -17,10 +17,15 @@ export type IRPart =
   | { type: 'tool_call'; id: string; name: string; arguments: string };
 
 export type IRMessage =
-  | { role: 'system'; text: string }
+  /** `text` is the whole prompt; `blocks` its separate text blocks / parts when the client sent several (`text` = them joined with "\n"). */
+  | { role: 'system'; text: string; blocks?: string[] }
   | { role: 'user'; content: IRPart[] }
   | { role: 'assistant'; content: IRPart[] }
-  | { role: 'tool'; tool_call_id: string; content: string; is_error?: boolean };
+  /**
+   * A tool result. `content` is its text (text parts joined with "\n"); `parts` holds the parts (text and
+   * images) when the client sent more than one or any image. `is_error`: the tool failed.
+   */
+  | { role: 'tool'; tool_call_id: string; content: string; is_error?: boolean; parts?: IRPart[] };
 
 export interface IRTool {
   name: string;
