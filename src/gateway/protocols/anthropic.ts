@@ -12,6 +12,7 @@ import {
   type IRTool,
   type IRToolChoice,
   effortToBudget,
+  fullUsage,
   genId,
   invalid,
   isObj,
@@ -292,16 +293,19 @@ function stopOut(r: IRFinishReason | null, hasTools: boolean): string {
   }
 }
 
+/** Anthropic's usage fields as last reported (message_delta totals override message_start's). */
 interface RawUsage {
   input_tokens?: number;
   output_tokens?: number;
   cache_read_input_tokens?: number;
   cache_creation_input_tokens?: number;
+  thinking_tokens?: number;
 }
 
 function mergeRaw(into: RawUsage, u: unknown): void {
   if (!isObj(u)) return;
   for (const k of ['input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens'] as const) if (typeof u[k] === 'number') into[k] = u[k];
+  if (isObj(u.output_tokens_details) && typeof u.output_tokens_details.thinking_tokens === 'number') into.thinking_tokens = u.output_tokens_details.thinking_tokens;
 }
 
 function usageFromRaw(r: RawUsage): Partial<Usage> {
@@ -312,14 +316,25 @@ function usageFromRaw(r: RawUsage): Partial<Usage> {
     out.cache_write = r.cache_creation_input_tokens ?? 0;
   }
   if (r.output_tokens !== undefined) out.output = r.output_tokens;
+  if (r.thinking_tokens !== undefined) out.reasoning = r.thinking_tokens;
   return out;
 }
 
-function usageToAnthropic(u: Partial<Usage>): Record<string, number> {
-  const input = u.input ?? 0;
-  const cached = u.cached ?? 0;
-  const cw = u.cache_write ?? 0;
-  return { input_tokens: Math.max(0, input - cached - cw), output_tokens: u.output ?? 0, cache_read_input_tokens: cached, cache_creation_input_tokens: cw };
+/**
+ * IR usage → Anthropic's: input excludes cache reads and writes; reasoning tokens are
+ * `output_tokens_details.thinking_tokens`. `onlyKnown`: leave out the input fields when no input count
+ * was reported (message_delta, where the SDK keeps message_start's value for an absent field).
+ */
+function usageToAnthropic(u: Partial<Usage>, onlyKnown = false): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!onlyKnown || u.input !== undefined) {
+    const cached = u.cached ?? 0;
+    const cw = u.cache_write ?? 0;
+    Object.assign(out, { input_tokens: Math.max(0, (u.input ?? 0) - cached - cw), cache_read_input_tokens: cached, cache_creation_input_tokens: cw });
+  }
+  out.output_tokens = u.output ?? 0;
+  if (u.reasoning !== undefined) out.output_tokens_details = { thinking_tokens: u.reasoning };
+  return out;
 }
 
 function parseResponse(body: unknown): IRResponse {
@@ -340,7 +355,7 @@ function parseResponse(body: unknown): IRResponse {
     model: typeof body.model === 'string' ? body.model : '',
     content,
     finish_reason: typeof body.stop_reason === 'string' ? (STOP_IN[body.stop_reason] ?? 'stop') : null,
-    usage: u ? { input: u.input ?? 0, cached: u.cached ?? 0, cache_write: u.cache_write ?? 0, output: u.output ?? 0, reasoning: 0 } : null,
+    usage: u ? fullUsage(u) : null,
   };
 }
 
@@ -482,7 +497,8 @@ class AnthropicEncoder implements StreamEncoder {
   }
   push(ev: IRStreamEvent): string {
     if (this.ended) return '';
-    let s = ev.type === 'usage' || ev.type === 'finish' || ev.type === 'error' ? '' : this.startMsg();
+    // message_start waits for the first content, so that it carries usage reported before it.
+    let s = ev.type === 'usage' || ev.type === 'finish' || ev.type === 'error' || ev.type === 'start' ? '' : this.startMsg();
     switch (ev.type) {
       case 'text':
         if (!ev.text) return s;
@@ -530,7 +546,7 @@ class AnthropicEncoder implements StreamEncoder {
     if (this.ended) return '';
     this.ended = true;
     let s = this.startMsg() + this.close();
-    s += sse({ type: 'message_delta', delta: { stop_reason: stopOut(this.finish, this.hasTools), stop_sequence: null }, usage: usageToAnthropic(this.usage) }, 'message_delta');
+    s += sse({ type: 'message_delta', delta: { stop_reason: stopOut(this.finish, this.hasTools), stop_sequence: null }, usage: usageToAnthropic(this.usage, true) }, 'message_delta');
     return s + sse({ type: 'message_stop' }, 'message_stop');
   }
 }

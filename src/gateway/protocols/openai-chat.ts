@@ -331,6 +331,9 @@ class ChatDecoder implements StreamDecoder {
       this.started = true;
       out.push({ type: 'start', id: typeof chunk.id === 'string' ? chunk.id : genId('chatcmpl-'), model: typeof chunk.model === 'string' ? chunk.model : '' });
     }
+    // Usage first: a provider that reports it in every chunk has the input count before any content.
+    const u = usageFromChat(chunk.usage);
+    if (u) out.push({ type: 'usage', usage: u });
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (isObj(choice)) {
       const d = isObj(choice.delta) ? choice.delta : {};
@@ -359,8 +362,6 @@ class ChatDecoder implements StreamDecoder {
       }
       if (typeof choice.finish_reason === 'string') out.push({ type: 'finish', reason: FINISH_IN[choice.finish_reason] ?? 'stop' });
     }
-    const u = usageFromChat(chunk.usage);
-    if (u) out.push({ type: 'usage', usage: u });
     return out;
   }
 }

@@ -489,7 +489,7 @@ class ResponsesEncoder implements StreamEncoder {
       s += this.ev('response.custom_tool_call_input.done', { item_id: it.id, output_index: it.index, input });
       item = { type: 'custom_tool_call', id: it.id, call_id: it.call_id, name: it.name, input, status: 'completed' };
     } else {
-      s += this.ev('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, arguments: it.args });
+      s += this.ev('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, name: it.name, arguments: it.args });
       item = { type: 'function_call', id: it.id, call_id: it.call_id, name: it.name, arguments: it.args, status: 'completed' };
     }
     this.output[it.index] = item;
