@@ -7,8 +7,8 @@ import type { Protocol, Usage } from '../core/types.js';
 /** A part of a message's content. */
 export type IRPart =
   | { type: 'text'; text: string }
-  /** An image, as a URL (http(s) or data:) or base64 data with its media type. */
-  | { type: 'image'; url?: string; media_type?: string; data?: string }
+  /** An image, as a URL (http(s) or data:) or base64 data with its media type; `detail`: OpenAI's low/high/auto. */
+  | { type: 'image'; url?: string; media_type?: string; data?: string; detail?: string }
   /** Reasoning ("thinking") text; `signature` is Anthropic's, needed when the turn is sent back. */
   | { type: 'reasoning'; text: string; signature?: string }
   /** Anthropic `redacted_thinking`: opaque data that only an Anthropic upstream can read. */

@@ -161,7 +161,7 @@ function parseThinking(t: unknown): IRRequest['reasoning'] {
   return undefined;
 }
 
-function checkRequest(body: unknown): asserts body is Record<string, any> {
+function checkRequest(body: unknown, opts: ParseOptions): asserts body is Record<string, any> {
   if (!isObj(body)) throw invalid('request body must be a JSON object');
   if (typeof body.model !== 'string' || !body.model) throw invalid('model: field required (a non-empty string)');
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) throw invalid('max_tokens: field required (a positive integer)');
@@ -171,10 +171,12 @@ function checkRequest(body: unknown): asserts body is Record<string, any> {
   if (body.stop_sequences !== undefined && !Array.isArray(body.stop_sequences)) throw invalid('stop_sequences must be an array of strings');
   for (const k of ['temperature', 'top_p'] as const)
     if (body[k] !== undefined && (typeof body[k] !== 'number' || !Number.isFinite(body[k]))) throw invalid(`${k} must be a number`);
+  // MCP servers are tools the Anthropic upstream connects to and runs; no other upstream can.
+  if (opts.target !== P && Array.isArray(body.mcp_servers) && body.mcp_servers.length) throw untranslatable('mcp_servers', P, opts.target);
 }
 
 function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
-  checkRequest(body);
+  checkRequest(body, opts);
   const messages = parseSystem(body.system);
   body.messages.forEach((m: unknown, i: number) => messages.push(...parseMessage(m, `messages.${i}`, opts)));
   const { choice, parallel } = parseToolChoice(body.tool_choice);

@@ -35,7 +35,7 @@ function contentParts(content: unknown, where: string, opts: ParseOptions): IRPa
     } else if (p.type === 'image_url') {
       const url = isObj(p.image_url) ? p.image_url.url : p.image_url;
       if (typeof url !== 'string') throw invalid(`${where}.content[${i}].image_url.url must be a string`);
-      out.push(imageFromUrl(url));
+      out.push(imageFromUrl(url, isObj(p.image_url) ? p.image_url.detail : undefined));
     } else if (p.type === 'refusal') {
       if (typeof p.refusal === 'string') out.push({ type: 'text', text: p.refusal });
     } else if (opts.target !== P) {
@@ -45,10 +45,11 @@ function contentParts(content: unknown, where: string, opts: ParseOptions): IRPa
   return out;
 }
 
-export function imageFromUrl(url: string): IRPart {
+export function imageFromUrl(url: string, detail?: unknown): IRPart {
+  const d = typeof detail === 'string' ? { detail } : {};
   const m = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  if (m) return { type: 'image', media_type: m[1]!, data: m[2]! };
-  return { type: 'image', url };
+  if (m) return { type: 'image', media_type: m[1]!, data: m[2]!, ...d };
+  return { type: 'image', url, ...d };
 }
 
 export function imageToUrl(p: Extract<IRPart, { type: 'image' }>): string {
@@ -72,10 +73,15 @@ function parseTools(tools: unknown, opts: ParseOptions): IRTool[] {
   return out;
 }
 
-function parseToolChoice(tc: unknown): IRToolChoice | undefined {
+function parseToolChoice(tc: unknown, opts: ParseOptions): IRToolChoice | undefined {
   if (tc === undefined || tc === null) return undefined;
   if (tc === 'auto' || tc === 'none' || tc === 'required') return { type: tc };
   if (isObj(tc) && tc.type === 'function' && isObj(tc.function) && typeof tc.function.name === 'string') return { type: 'tool', name: tc.function.name };
+  // Other forms (allowed_tools, custom) pass through to a Chat upstream; the IR has no equivalent.
+  if (isObj(tc) && typeof tc.type === 'string' && tc.type !== 'function') {
+    if (opts.target === P) return undefined;
+    throw untranslatable(`tool_choice of type "${tc.type}"`, P, opts.target);
+  }
   throw invalid('tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":...}}');
 }
 
@@ -153,7 +159,7 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
     model: body.model,
     messages,
     tools: parseTools(body.tools, opts),
-    tool_choice: parseToolChoice(body.tool_choice),
+    tool_choice: parseToolChoice(body.tool_choice, opts),
     parallel_tool_calls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
     max_tokens: num(body.max_completion_tokens, 'max_completion_tokens') ?? num(body.max_tokens, 'max_tokens'),
     temperature: num(body.temperature, 'temperature'),
@@ -171,7 +177,7 @@ function userContent(all: IRPart[]): unknown {
   const parts = all.filter((p) => p.type !== 'text' || p.text !== '');
   if (parts.length === 1 && parts[0]!.type === 'text') return parts[0]!.text;
   if (!parts.length) return '';
-  return parts.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'text', text: p.text }] : p.type === 'image' ? [{ type: 'image_url', image_url: { url: imageToUrl(p) } }] : []));
+  return parts.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'text', text: p.text }] : p.type === 'image' ? [{ type: 'image_url', image_url: { url: imageToUrl(p), ...(p.detail ? { detail: p.detail } : {}) } }] : []));
 }
 
 function assistantOut(m: Extract<IRMessage, { role: 'assistant' }>): Record<string, unknown> {
@@ -252,6 +258,8 @@ export function usageFromChat(u: unknown): Partial<Usage> | null {
   if (typeof u.prompt_tokens === 'number') out.input = u.prompt_tokens;
   if (typeof u.completion_tokens === 'number') out.output = u.completion_tokens;
   if (isObj(u.prompt_tokens_details) && typeof u.prompt_tokens_details.cached_tokens === 'number') out.cached = u.prompt_tokens_details.cached_tokens;
+  // DeepSeek reports cache hits beside prompt_tokens (which includes them) instead.
+  else if (typeof u.prompt_cache_hit_tokens === 'number') out.cached = u.prompt_cache_hit_tokens;
   if (isObj(u.prompt_tokens_details) && typeof u.prompt_tokens_details.cache_write_tokens === 'number') out.cache_write = u.prompt_tokens_details.cache_write_tokens;
   if (isObj(u.completion_tokens_details) && typeof u.completion_tokens_details.reasoning_tokens === 'number') out.reasoning = u.completion_tokens_details.reasoning_tokens;
   return out;
@@ -340,6 +348,8 @@ class ChatDecoder implements StreamDecoder {
       const r = typeof d.reasoning_content === 'string' ? d.reasoning_content : typeof d.reasoning === 'string' ? d.reasoning : '';
       if (r) out.push({ type: 'reasoning', text: r });
       if (typeof d.content === 'string' && d.content) out.push({ type: 'text', text: d.content });
+      // A refusal's text, as non-streamed `message.refusal` is read (the mark that it is one is lost).
+      if (typeof d.refusal === 'string' && d.refusal) out.push({ type: 'text', text: d.refusal });
       if (Array.isArray(d.tool_calls)) {
         for (const tc of d.tool_calls) {
           if (!isObj(tc)) continue;

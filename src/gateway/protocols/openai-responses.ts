@@ -20,7 +20,7 @@ import {
   CUSTOM_TOOL_PARAM,
 } from '../ir.js';
 import { type Codec, type ParseOptions, type StreamDecoder, type StreamEncoder, sse } from './codec.js';
-import { hasImage, markedParts, markedText, systemMessage, toolMessage } from './content.js';
+import { TEXT_SEPARATOR, hasImage, markedParts, markedText, systemMessage, toolMessage } from './content.js';
 import { imageFromUrl, imageToUrl, openaiErrorBody, OPENAI_ERROR_TYPES } from './openai-chat.js';
 
 const P: Protocol = 'openai-responses';
@@ -37,7 +37,7 @@ function contentParts(content: unknown, where: string, opts: ParseOptions): IRPa
     } else if (p.type === 'refusal') {
       if (typeof p.refusal === 'string') out.push({ type: 'text', text: p.refusal });
     } else if (p.type === 'input_image' && typeof p.image_url === 'string') {
-      out.push(imageFromUrl(p.image_url));
+      out.push(imageFromUrl(p.image_url, p.detail));
     } else if (opts.target !== P) throw untranslatable(`content part of type "${p.type}"`, P, opts.target);
   });
   return out;
@@ -95,11 +95,10 @@ function checkRequest(body: unknown, opts: ParseOptions): asserts body is Record
     if (body[k] !== undefined && body[k] !== null && (typeof body[k] !== 'number' || !Number.isFinite(body[k]))) throw invalid(`${k} must be a number`);
 }
 
+/** A reasoning item's text: its reasoning_text content, else its summary parts (joined with the separator). */
 function reasoningText(it: Record<string, any>): string {
-  let text = '';
-  if (Array.isArray(it.content)) for (const c of it.content) if (isObj(c) && typeof c.text === 'string') text += c.text;
-  if (!text && Array.isArray(it.summary)) for (const c of it.summary) if (isObj(c) && typeof c.text === 'string') text += c.text;
-  return text;
+  const texts = (list: unknown) => (Array.isArray(list) ? list.flatMap((c) => (isObj(c) && typeof c.text === 'string' ? [c.text] : [])) : []);
+  return texts(it.content).join('') || texts(it.summary).join(TEXT_SEPARATOR);
 }
 
 /** Input items → IR messages. Consecutive assistant-side items (messages, calls, reasoning) form one assistant turn. */
@@ -181,7 +180,7 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
 }
 
 function inputParts(parts: IRPart[]): unknown[] {
-  return parts.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'input_text', text: p.text }] : p.type === 'image' ? [{ type: 'input_image', image_url: imageToUrl(p), detail: 'auto' }] : []));
+  return parts.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'input_text', text: p.text }] : p.type === 'image' ? [{ type: 'input_image', image_url: imageToUrl(p), detail: p.detail ?? 'auto' }] : []));
 }
 
 /** A tool result: its text (the error marker first when it failed), as input parts when it has images. */
@@ -262,9 +261,7 @@ function parseResponse(body: unknown): IRResponse {
     if (it.type === 'message' && Array.isArray(it.content)) {
       for (const c of it.content) if (isObj(c) && (c.type === 'output_text' || c.type === 'refusal')) content.push({ type: 'text', text: String(c.text ?? c.refusal ?? '') });
     } else if (it.type === 'reasoning') {
-      let text = '';
-      if (Array.isArray(it.content)) for (const c of it.content) if (isObj(c) && typeof c.text === 'string') text += c.text;
-      if (!text && Array.isArray(it.summary)) for (const c of it.summary) if (isObj(c) && typeof c.text === 'string') text += c.text;
+      const text = reasoningText(it);
       if (text) content.push({ type: 'reasoning', text });
     } else if (it.type === 'function_call') {
       content.push({ type: 'tool_call', id: String(it.call_id ?? it.id ?? genId('call_')), name: String(it.name ?? ''), arguments: typeof it.arguments === 'string' ? it.arguments : '{}' });
@@ -351,6 +348,8 @@ class ResponsesDecoder implements StreamDecoder {
   private argsSeen = new Set<number>();
   private customInput = new Map<number, string>();
   private tools = 0;
+  /** The reasoning summary part last streamed (output index, summary index), to separate the next one. */
+  private summaryAt: string | null = null;
   push(_event: string | undefined, data: string): IRStreamEvent[] {
     const ev = JSON.parse(data) as unknown;
     if (!isObj(ev)) throw new Error('event is not a JSON object');
@@ -365,20 +364,7 @@ class ResponsesDecoder implements StreamDecoder {
         }
         break;
       case 'response.output_item.added':
-        if (isObj(ev.item) && ev.item.type === 'custom_tool_call') {
-          const t = this.tools++;
-          this.toolOfOutput.set(oi, t);
-          this.customInput.set(oi, '');
-          out.push({ type: 'tool_call_start', index: t, id: String(ev.item.call_id ?? ev.item.id ?? genId('call_')), name: String(ev.item.name ?? '') });
-        } else if (isObj(ev.item) && ev.item.type === 'function_call') {
-          const t = this.tools++;
-          this.toolOfOutput.set(oi, t);
-          out.push({ type: 'tool_call_start', index: t, id: String(ev.item.call_id ?? ev.item.id ?? genId('call_')), name: String(ev.item.name ?? '') });
-          if (typeof ev.item.arguments === 'string' && ev.item.arguments) {
-            this.argsSeen.add(t);
-            out.push({ type: 'tool_call_args', index: t, arguments: ev.item.arguments });
-          }
-        }
+        if (isObj(ev.item)) this.itemAdded(ev.item, oi, out);
         break;
       case 'response.output_text.delta':
       case 'response.refusal.delta':
@@ -386,7 +372,7 @@ class ResponsesDecoder implements StreamDecoder {
         break;
       case 'response.reasoning_text.delta':
       case 'response.reasoning_summary_text.delta':
-        if (typeof ev.delta === 'string' && ev.delta) out.push({ type: 'reasoning', text: ev.delta });
+        this.reasoningDelta(ev, oi, out);
         break;
       case 'response.function_call_arguments.delta': {
         const t = this.toolOfOutput.get(oi);
@@ -399,38 +385,14 @@ class ResponsesDecoder implements StreamDecoder {
       case 'response.custom_tool_call_input.delta':
         if (this.customInput.has(oi) && typeof ev.delta === 'string') this.customInput.set(oi, this.customInput.get(oi)! + ev.delta);
         break;
-      case 'response.output_item.done': {
-        const t = this.toolOfOutput.get(oi);
-        if (t !== undefined && this.customInput.has(oi)) {
-          // A custom tool's free-form input, as the `{"input": ...}` arguments of a function call.
-          const input = isObj(ev.item) && typeof ev.item.input === 'string' ? ev.item.input : this.customInput.get(oi)!;
-          this.customInput.delete(oi);
-          out.push({ type: 'tool_call_args', index: t, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: input }) });
-          break;
-        }
-        if (t !== undefined && !this.argsSeen.has(t) && isObj(ev.item) && typeof ev.item.arguments === 'string' && ev.item.arguments) {
-          this.argsSeen.add(t);
-          out.push({ type: 'tool_call_args', index: t, arguments: ev.item.arguments });
-        }
+      case 'response.output_item.done':
+        this.itemDone(ev.item, oi, out);
         break;
-      }
       case 'response.completed':
-      case 'response.incomplete': {
-        this.done = true;
-        const r = isObj(ev.response) ? ev.response : {};
-        const u = usageFromResponses(r.usage);
-        if (u) out.push({ type: 'usage', usage: u });
-        out.push({ type: 'finish', reason: finishFrom(r, this.tools > 0) });
+      case 'response.incomplete':
+      case 'response.failed':
+        this.finished(ev.type, isObj(ev.response) ? ev.response : {}, out);
         break;
-      }
-      case 'response.failed': {
-        this.done = true;
-        const r = isObj(ev.response) ? ev.response : {};
-        const u = usageFromResponses(r.usage);
-        if (u) out.push({ type: 'usage', usage: u });
-        out.push({ type: 'error', message: isObj(r.error) ? String(r.error.message ?? 'response failed') : 'response failed' });
-        break;
-      }
       case 'error':
         out.push({ type: 'error', message: String(ev.message ?? (isObj(ev.error) ? ev.error.message : 'upstream error')), errorType: typeof ev.code === 'string' ? ev.code : undefined });
         break;
@@ -438,6 +400,47 @@ class ResponsesDecoder implements StreamDecoder {
         break;
     }
     return out;
+  }
+  private itemAdded(item: Record<string, any>, oi: number, out: IRStreamEvent[]): void {
+    if (item.type !== 'custom_tool_call' && item.type !== 'function_call') return;
+    const t = this.tools++;
+    this.toolOfOutput.set(oi, t);
+    out.push({ type: 'tool_call_start', index: t, id: String(item.call_id ?? item.id ?? genId('call_')), name: String(item.name ?? '') });
+    if (item.type === 'custom_tool_call') this.customInput.set(oi, '');
+    else if (typeof item.arguments === 'string' && item.arguments) {
+      this.argsSeen.add(t);
+      out.push({ type: 'tool_call_args', index: t, arguments: item.arguments });
+    }
+  }
+  /** Reasoning text; separate summary parts are joined with the text separator, as request parts are. */
+  private reasoningDelta(ev: Record<string, any>, oi: number, out: IRStreamEvent[]): void {
+    if (typeof ev.delta !== 'string' || !ev.delta) return;
+    if (ev.type === 'response.reasoning_summary_text.delta') {
+      const at = `${oi}:${String(ev.summary_index ?? 0)}`;
+      if (this.summaryAt !== null && this.summaryAt !== at) out.push({ type: 'reasoning', text: TEXT_SEPARATOR });
+      this.summaryAt = at;
+    }
+    out.push({ type: 'reasoning', text: ev.delta });
+  }
+  private itemDone(item: unknown, oi: number, out: IRStreamEvent[]): void {
+    const t = this.toolOfOutput.get(oi);
+    if (t === undefined) return;
+    if (this.customInput.has(oi)) {
+      // A custom tool's free-form input, as the `{"input": ...}` arguments of a function call.
+      const input = isObj(item) && typeof item.input === 'string' ? item.input : this.customInput.get(oi)!;
+      this.customInput.delete(oi);
+      out.push({ type: 'tool_call_args', index: t, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: input }) });
+    } else if (!this.argsSeen.has(t) && isObj(item) && typeof item.arguments === 'string' && item.arguments) {
+      this.argsSeen.add(t);
+      out.push({ type: 'tool_call_args', index: t, arguments: item.arguments });
+    }
+  }
+  private finished(type: string, r: Record<string, any>, out: IRStreamEvent[]): void {
+    this.done = true;
+    const u = usageFromResponses(r.usage);
+    if (u) out.push({ type: 'usage', usage: u });
+    if (type === 'response.failed') out.push({ type: 'error', message: isObj(r.error) ? String(r.error.message ?? 'response failed') : 'response failed' });
+    else out.push({ type: 'finish', reason: finishFrom(r, this.tools > 0) });
   }
 }
 
