@@ -1,6 +1,7 @@
 // Silent losses found in a review of the codecs, each fixed and kept here: a Chat stream's refusal
 // text, an image's `detail`, DeepSeek's cache-hit count, Responses reasoning-summary parts, Chat
-// `tool_choice` forms the IR cannot hold (passed through, refused across protocols), Anthropic image
+// `tool_choice` forms the IR cannot hold (passed through, refused across protocols), a Responses
+// tool_choice naming a custom tool, Anthropic image
 // sources only Anthropic reads (passed through), and Anthropic `mcp_servers` (refused across).
 // Real gateway over HTTP, official SDK clients, the scripted upstream or a node:http fake one.
 import http from 'node:http';
@@ -94,6 +95,14 @@ describe('requests', () => {
     await req(modelName('openai-chat'));
     expect(lastBody().tool_choice).toEqual(tool_choice);
     await expect(req(modelName('anthropic'))).rejects.toMatchObject({ status: 400, message: expect.stringContaining('tool_choice of type "allowed_tools"') });
+  });
+
+  it('a Responses tool_choice forcing a custom tool forces its function tool upstream', async () => {
+    const tools = [{ type: 'custom' as const, name: 'apply_patch', description: 'Apply a patch' }];
+    await openai(s.gw.url, s.token).responses.create({ model: modelName('openai-chat'), input: 'patch it', tools, tool_choice: { type: 'custom', name: 'apply_patch' } });
+    expect(lastBody().tool_choice).toEqual({ type: 'function', function: { name: 'apply_patch' } });
+    await openai(s.gw.url, s.token).responses.create({ model: modelName('anthropic'), input: 'patch it', tools, tool_choice: { type: 'custom', name: 'apply_patch' } });
+    expect(lastBody().tool_choice).toEqual({ type: 'tool', name: 'apply_patch' });
   });
 
   it('an Anthropic image source other than base64/url passes through to Anthropic and is refused across', async () => {

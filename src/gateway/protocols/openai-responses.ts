@@ -76,6 +76,8 @@ function parseToolChoice(tc: unknown, opts: ParseOptions): IRToolChoice | undefi
   if (tc === 'auto' || tc === 'none' || tc === 'required') return { type: tc };
   if (isObj(tc) && tc.type === 'function' && typeof tc.name === 'string') return { type: 'tool', name: tc.name };
   if (isObj(tc) && opts.target === P) return undefined;
+  // A custom tool goes to other protocols as a function tool: forcing it forces that function.
+  if (isObj(tc) && tc.type === 'custom' && typeof tc.name === 'string') return { type: 'tool', name: tc.name };
   if (isObj(tc)) throw untranslatable(`tool_choice of type "${String(tc.type)}"`, P, opts.target);
   throw invalid('tool_choice must be "auto", "none", "required" or {"type":"function","name":...}');
 }
