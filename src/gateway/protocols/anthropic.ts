@@ -499,8 +499,7 @@ class AnthropicEncoder implements StreamEncoder {
   }
   push(ev: IRStreamEvent): string {
     if (this.ended) return '';
-    // message_start waits for the first content, so that it carries usage reported before it.
-    let s = ev.type === 'usage' || ev.type === 'finish' || ev.type === 'error' || ev.type === 'start' ? '' : this.startMsg();
+    let s = ev.type === 'usage' || ev.type === 'finish' || ev.type === 'error' ? '' : this.startMsg();
     switch (ev.type) {
       case 'text':
         if (!ev.text) return s;

@@ -335,13 +335,14 @@ class ChatDecoder implements StreamDecoder {
       out.push({ type: 'error', message: String(chunk.error.message ?? 'upstream error'), errorType: typeof chunk.error.type === 'string' ? chunk.error.type : undefined });
       return out;
     }
+    // Usage first, even before `start`: a provider that reports it in every chunk has the input count
+    // then, and an Anthropic client's message_start (sent on `start`) can carry it.
+    const u = usageFromChat(chunk.usage);
+    if (u) out.push({ type: 'usage', usage: u });
     if (!this.started) {
       this.started = true;
       out.push({ type: 'start', id: typeof chunk.id === 'string' ? chunk.id : genId('chatcmpl-'), model: typeof chunk.model === 'string' ? chunk.model : '' });
     }
-    // Usage first: a provider that reports it in every chunk has the input count before any content.
-    const u = usageFromChat(chunk.usage);
-    if (u) out.push({ type: 'usage', usage: u });
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (isObj(choice)) {
       const d = isObj(choice.delta) ? choice.delta : {};
