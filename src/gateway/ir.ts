@@ -7,8 +7,8 @@ import type { Protocol, Usage } from '../core/types.js';
 /** A part of a message's content. */
 export type IRPart =
   | { type: 'text'; text: string }
-  /** An image, as a URL (http(s) or data:) or base64 data with its media type. */
-  | { type: 'image'; url?: string; media_type?: string; data?: string }
+  /** An image, as a URL (http(s) or data:) or base64 data with its media type; `detail`: OpenAI's low/high/auto. */
+  | { type: 'image'; url?: string; media_type?: string; data?: string; detail?: string }
   /** Reasoning ("thinking") text; `signature` is Anthropic's, needed when the turn is sent back. */
   | { type: 'reasoning'; text: string; signature?: string }
   /** Anthropic `redacted_thinking`: opaque data that only an Anthropic upstream can read. */
@@ -17,10 +17,15 @@ export type IRPart =
   | { type: 'tool_call'; id: string; name: string; arguments: string };
 
 export type IRMessage =
-  | { role: 'system'; text: string }
+  /** `text` is the whole prompt; `blocks` its separate text blocks / parts when the client sent several (`text` = them joined with "\n"). */
+  | { role: 'system'; text: string; blocks?: string[] }
   | { role: 'user'; content: IRPart[] }
   | { role: 'assistant'; content: IRPart[] }
-  | { role: 'tool'; tool_call_id: string; content: string; is_error?: boolean };
+  /**
+   * A tool result. `content` is its text (text parts joined with "\n"); `parts` holds the parts (text and
+   * images) when the client sent more than one or any image. `is_error`: the tool failed.
+   */
+  | { role: 'tool'; tool_call_id: string; content: string; is_error?: boolean; parts?: IRPart[] };
 
 export interface IRTool {
   name: string;

@@ -72,7 +72,7 @@ describe('request translation', () => {
     expect(b.reasoning).toEqual({ effort: 'low' });
   });
 
-  it('anthropic → chat: tool_result blocks become tool messages; signed thinking becomes reasoning_content', () => {
+  it('anthropic → chat: tool_result blocks become tool messages (is_error as the marker); signed thinking becomes reasoning_content', () => {
     const ir = anth.parseRequest(
       {
         model: 'm',
@@ -93,7 +93,8 @@ describe('request translation', () => {
       { role: 'system', content: 'sys' },
       { role: 'user', content: 'q' },
       { role: 'assistant', content: null, reasoning_content: 't', tool_calls: [{ id: 'tu1', type: 'function', function: { name: 'f', arguments: '{"x":1}' } }] },
-      { role: 'tool', tool_call_id: 'tu1', content: 'out' },
+      // is_error has no Chat field: it travels as the marker (src/gateway/protocols/content.ts).
+      { role: 'tool', tool_call_id: 'tu1', content: '[tool error] out' },
     ]);
     expect(b.tool_choice).toEqual({ type: 'function', function: { name: 'f' } });
   });

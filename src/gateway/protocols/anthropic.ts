@@ -12,6 +12,7 @@ import {
   type IRTool,
   type IRToolChoice,
   effortToBudget,
+  fullUsage,
   genId,
   invalid,
   isObj,
@@ -20,6 +21,7 @@ import {
   untranslatable,
 } from '../ir.js';
 import { type Codec, type ParseOptions, type StreamDecoder, type StreamEncoder, sse } from './codec.js';
+import { systemMessage, toolMessage } from './content.js';
 
 const P: Protocol = 'anthropic';
 
@@ -29,24 +31,34 @@ function blocks(content: unknown, where: string): unknown[] {
   return content;
 }
 
-function imagePart(b: Record<string, any>, where: string): IRPart {
+/** An image block; null for a source only an Anthropic upstream can read (passed through untouched). */
+function imagePart(b: Record<string, any>, where: string, opts: ParseOptions): IRPart | null {
   const s = b.source;
   if (!isObj(s)) throw invalid(`${where}.source must be an object`);
   if (s.type === 'base64') return { type: 'image', media_type: String(s.media_type ?? 'image/png'), data: String(s.data ?? '') };
   if (s.type === 'url') return { type: 'image', url: String(s.url ?? '') };
-  throw invalid(`${where}.source.type must be "base64" or "url"`);
+  if (opts.target === P) return null;
+  throw untranslatable(`image source of type "${String(s.type)}"`, P, opts.target);
 }
 
-function toolResultText(content: unknown, where: string, opts: ParseOptions): string {
-  if (content === undefined || content === null) return '';
-  if (typeof content === 'string') return content;
+function imageBlock(p: Extract<IRPart, { type: 'image' }>): unknown {
+  return { type: 'image', source: p.url ? { type: 'url', url: p.url } : { type: 'base64', media_type: p.media_type ?? 'image/png', data: p.data ?? '' } };
+}
+
+/** A tool_result's content as parts: text and images; other blocks only pass through to Anthropic. */
+function toolResultParts(content: unknown, where: string, opts: ParseOptions): IRPart[] {
+  if (content === undefined || content === null) return [];
+  if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) throw invalid(`${where}.content must be a string or an array`);
-  let s = '';
-  for (const b of content) {
-    if (isObj(b) && b.type === 'text' && typeof b.text === 'string') s += b.text;
-    else if (opts.target !== P) throw untranslatable(`tool_result content of type "${isObj(b) ? String(b.type) : typeof b}"`, P, opts.target);
-  }
-  return s;
+  const out: IRPart[] = [];
+  content.forEach((b, j) => {
+    if (isObj(b) && b.type === 'text' && typeof b.text === 'string') out.push({ type: 'text', text: b.text });
+    else if (isObj(b) && b.type === 'image') {
+      const img = imagePart(b, `${where}.content.${j}`, opts);
+      if (img) out.push(img);
+    } else if (opts.target !== P) throw untranslatable(`tool_result content of type "${isObj(b) ? String(b.type) : typeof b}"`, P, opts.target);
+  });
+  return out;
 }
 
 function parseTools(tools: unknown, opts: ParseOptions): IRTool[] {
@@ -85,75 +97,89 @@ function parseToolChoice(tc: unknown): { choice?: IRToolChoice; parallel?: boole
   }
 }
 
-function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
+function parseSystem(system: unknown): IRMessage[] {
+  if (system === undefined) return [];
+  if (typeof system === 'string') return systemMessage([system]);
+  if (!Array.isArray(system)) throw invalid('system must be a string or an array of text blocks');
+  return systemMessage(system.map((b: unknown) => (isObj(b) && typeof b.text === 'string' ? b.text : '')));
+}
+
+/** One content block of a message: a part of the turn, a tool message (tool_result), or nothing. */
+function parseBlock(b: unknown, role: 'user' | 'assistant', bw: string, opts: ParseOptions): IRPart | IRMessage | null {
+  if (!isObj(b) || typeof b.type !== 'string') throw invalid(`${bw} must be an object with a "type"`);
+  switch (b.type) {
+    case 'text':
+      if (typeof b.text !== 'string') throw invalid(`${bw}.text must be a string`);
+      return { type: 'text', text: b.text };
+    case 'image':
+      return imagePart(b, bw, opts);
+    case 'tool_result':
+      if (role !== 'user') throw invalid(`${bw}: tool_result blocks belong in user messages`);
+      if (typeof b.tool_use_id !== 'string') throw invalid(`${bw}.tool_use_id must be a string`);
+      return toolMessage(b.tool_use_id, toolResultParts(b.content, bw, opts), b.is_error === true);
+    case 'tool_use':
+      if (role !== 'assistant') throw invalid(`${bw}: tool_use blocks belong in assistant messages`);
+      if (typeof b.id !== 'string' || typeof b.name !== 'string') throw invalid(`${bw}: tool_use needs "id" and "name"`);
+      return { type: 'tool_call', id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) };
+    case 'thinking':
+      if (typeof b.thinking !== 'string') throw invalid(`${bw}.thinking must be a string`);
+      return { type: 'reasoning', text: b.thinking, ...(typeof b.signature === 'string' && b.signature ? { signature: b.signature } : {}) };
+    case 'redacted_thinking':
+      return { type: 'redacted_reasoning', data: String(b.data ?? '') };
+    default:
+      if (opts.target !== P) throw untranslatable(`content block of type "${b.type}"`, P, opts.target);
+      return null;
+  }
+}
+
+/** A message → IR messages: its tool results first (as tool messages), then the rest of the turn. */
+function parseMessage(m: unknown, where: string, opts: ParseOptions): IRMessage[] {
+  if (!isObj(m)) throw invalid(`${where} must be an object`);
+  if (m.role !== 'user' && m.role !== 'assistant') throw invalid(`${where}.role must be "user" or "assistant"`);
+  if (m.content === undefined) throw invalid(`${where}.content: field required`);
+  const role = m.role;
+  const out: IRMessage[] = [];
+  const parts: IRPart[] = [];
+  let results = false;
+  blocks(m.content, where).forEach((b, j) => {
+    const r = parseBlock(b, role, `${where}.content.${j}`, opts);
+    if (r && 'role' in r) {
+      out.push(r);
+      results = true;
+    } else if (r) parts.push(r);
+  });
+  if (parts.length || !results) out.push({ role, content: parts });
+  return out;
+}
+
+function parseThinking(t: unknown): IRRequest['reasoning'] {
+  if (!isObj(t)) return undefined;
+  // No OpenAI effort is derived from a thinking budget: OpenAI endpoints reject reasoning settings for
+  // models without reasoning, and Anthropic clients (e.g. Claude Code) ask for thinking by default.
+  if (t.type === 'enabled') return { enabled: true, budget_tokens: typeof t.budget_tokens === 'number' ? t.budget_tokens : undefined };
+  if (t.type === 'adaptive') return { enabled: true };
+  return undefined;
+}
+
+function checkRequest(body: unknown, opts: ParseOptions): asserts body is Record<string, any> {
   if (!isObj(body)) throw invalid('request body must be a JSON object');
   if (typeof body.model !== 'string' || !body.model) throw invalid('model: field required (a non-empty string)');
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) throw invalid('max_tokens: field required (a positive integer)');
   if (!Array.isArray(body.messages)) throw invalid('messages: field required (an array)');
   if (body.messages.length === 0) throw invalid('messages: at least one message is required');
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw invalid('stream must be a boolean');
-  const messages: IRMessage[] = [];
-  if (typeof body.system === 'string') {
-    if (body.system) messages.push({ role: 'system', text: body.system });
-  } else if (Array.isArray(body.system)) {
-    const text = body.system.map((b: unknown) => (isObj(b) && typeof b.text === 'string' ? b.text : '')).join('\n');
-    if (text) messages.push({ role: 'system', text });
-  } else if (body.system !== undefined) throw invalid('system must be a string or an array of text blocks');
-  body.messages.forEach((m: unknown, i: number) => {
-    const where = `messages.${i}`;
-    if (!isObj(m)) throw invalid(`${where} must be an object`);
-    if (m.role !== 'user' && m.role !== 'assistant') throw invalid(`${where}.role must be "user" or "assistant"`);
-    if (m.content === undefined) throw invalid(`${where}.content: field required`);
-    const bs = blocks(m.content, where);
-    const parts: IRPart[] = [];
-    bs.forEach((b, j) => {
-      const bw = `${where}.content.${j}`;
-      if (!isObj(b) || typeof b.type !== 'string') throw invalid(`${bw} must be an object with a "type"`);
-      switch (b.type) {
-        case 'text':
-          if (typeof b.text !== 'string') throw invalid(`${bw}.text must be a string`);
-          parts.push({ type: 'text', text: b.text });
-          break;
-        case 'image':
-          parts.push(imagePart(b, bw));
-          break;
-        case 'tool_result':
-          if (m.role !== 'user') throw invalid(`${bw}: tool_result blocks belong in user messages`);
-          if (typeof b.tool_use_id !== 'string') throw invalid(`${bw}.tool_use_id must be a string`);
-          // Tool results become separate IR tool messages, emitted before the rest of this user turn.
-          messages.push({ role: 'tool', tool_call_id: b.tool_use_id, content: toolResultText(b.content, bw, opts), ...(b.is_error === true ? { is_error: true } : {}) });
-          break;
-        case 'tool_use':
-          if (m.role !== 'assistant') throw invalid(`${bw}: tool_use blocks belong in assistant messages`);
-          if (typeof b.id !== 'string' || typeof b.name !== 'string') throw invalid(`${bw}: tool_use needs "id" and "name"`);
-          parts.push({ type: 'tool_call', id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) });
-          break;
-        case 'thinking':
-          if (typeof b.thinking !== 'string') throw invalid(`${bw}.thinking must be a string`);
-          parts.push({ type: 'reasoning', text: b.thinking, ...(typeof b.signature === 'string' && b.signature ? { signature: b.signature } : {}) });
-          break;
-        case 'redacted_thinking':
-          parts.push({ type: 'redacted_reasoning', data: String(b.data ?? '') });
-          break;
-        default:
-          if (opts.target !== P) throw untranslatable(`content block of type "${b.type}"`, P, opts.target);
-      }
-    });
-    if (parts.length || !bs.some((b) => isObj(b) && b.type === 'tool_result')) messages.push({ role: m.role, content: parts });
-  });
-  const { choice, parallel } = parseToolChoice(body.tool_choice);
-  let reasoning: IRRequest['reasoning'];
-  if (isObj(body.thinking)) {
-    if (body.thinking.type === 'enabled') {
-      const b = typeof body.thinking.budget_tokens === 'number' ? body.thinking.budget_tokens : undefined;
-      // No OpenAI effort is derived from a thinking budget: OpenAI endpoints reject reasoning settings for
-      // models without reasoning, and Anthropic clients (e.g. Claude Code) ask for thinking by default.
-      reasoning = { enabled: true, budget_tokens: b };
-    } else if (body.thinking.type === 'adaptive') reasoning = { enabled: true };
-  }
   if (body.stop_sequences !== undefined && !Array.isArray(body.stop_sequences)) throw invalid('stop_sequences must be an array of strings');
   for (const k of ['temperature', 'top_p'] as const)
     if (body[k] !== undefined && (typeof body[k] !== 'number' || !Number.isFinite(body[k]))) throw invalid(`${k} must be a number`);
+  // MCP servers are tools the Anthropic upstream connects to and runs; no other upstream can.
+  if (opts.target !== P && Array.isArray(body.mcp_servers) && body.mcp_servers.length) throw untranslatable('mcp_servers', P, opts.target);
+}
+
+function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
+  checkRequest(body, opts);
+  const messages = parseSystem(body.system);
+  body.messages.forEach((m: unknown, i: number) => messages.push(...parseMessage(m, `messages.${i}`, opts)));
+  const { choice, parallel } = parseToolChoice(body.tool_choice);
   return {
     model: body.model,
     messages,
@@ -165,13 +191,38 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
     top_p: body.top_p,
     stop: Array.isArray(body.stop_sequences) ? body.stop_sequences.filter((s: unknown): s is string => typeof s === 'string') : undefined,
     stream: body.stream === true,
-    reasoning,
+    reasoning: parseThinking(body.thinking),
     user: isObj(body.metadata) && typeof body.metadata.user_id === 'string' ? body.metadata.user_id : undefined,
   };
 }
 
-function buildRequest(ir: IRRequest): Record<string, unknown> {
-  const system = ir.messages.filter((m) => m.role === 'system').map((m) => (m as { text: string }).text).join('\n\n');
+/** The system prompt: one string, or text blocks when there are several (blocks or system messages). */
+function buildSystem(ir: IRRequest): string | unknown[] | undefined {
+  const pieces = ir.messages.flatMap((m) => (m.role === 'system' ? (m.blocks ?? [m.text]) : [])).filter((t) => t !== '');
+  if (pieces.length <= 1) return pieces[0];
+  return pieces.map((text) => ({ type: 'text', text }));
+}
+
+function toolResultBlock(m: Extract<IRMessage, { role: 'tool' }>): unknown {
+  const parts = m.parts;
+  const content = parts ? parts.flatMap((p) => (p.type === 'text' ? [{ type: 'text', text: p.text }] : p.type === 'image' ? [imageBlock(p)] : [])) : m.content;
+  return { type: 'tool_result', tool_use_id: m.tool_call_id, content, ...(m.is_error ? { is_error: true } : {}) };
+}
+
+function assistantBlocks(parts: IRPart[]): unknown[] {
+  const content: unknown[] = [];
+  for (const p of parts) {
+    // Thinking without Anthropic's signature cannot be sent back (the API rejects it): dropped.
+    if (p.type === 'reasoning' && p.signature) content.push({ type: 'thinking', thinking: p.text, signature: p.signature });
+    else if (p.type === 'redacted_reasoning') content.push({ type: 'redacted_thinking', data: p.data });
+    else if (p.type === 'text' && p.text) content.push({ type: 'text', text: p.text });
+    else if (p.type === 'tool_call') content.push({ type: 'tool_use', id: p.id, name: p.name, input: parseArgs(p.arguments, `tool call ${p.id}`) });
+  }
+  return content;
+}
+
+/** Messages in alternating turns: consecutive messages of one role (tool results are user) merge. */
+function buildMessages(ir: IRRequest): { role: 'user' | 'assistant'; content: unknown[] }[] {
   const out: { role: 'user' | 'assistant'; content: unknown[] }[] = [];
   const push = (role: 'user' | 'assistant', content: unknown[]) => {
     if (!content.length) return;
@@ -180,57 +231,46 @@ function buildRequest(ir: IRRequest): Record<string, unknown> {
     else out.push({ role, content });
   };
   for (const m of ir.messages) {
-    if (m.role === 'system') continue;
-    if (m.role === 'tool') push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content: m.content, ...(m.is_error ? { is_error: true } : {}) }]);
-    else if (m.role === 'user')
-      push(
-        'user',
-        m.content.flatMap((p): unknown[] =>
-          p.type === 'text'
-            ? p.text
-              ? [{ type: 'text', text: p.text }]
-              : []
-            : p.type === 'image'
-              ? [{ type: 'image', source: p.url ? { type: 'url', url: p.url } : { type: 'base64', media_type: p.media_type ?? 'image/png', data: p.data ?? '' } }]
-              : [],
-        ),
-      );
-    else {
-      const content: unknown[] = [];
-      for (const p of m.content) {
-        // Thinking without Anthropic's signature cannot be sent back (the API rejects it): dropped.
-        if (p.type === 'reasoning' && p.signature) content.push({ type: 'thinking', thinking: p.text, signature: p.signature });
-        else if (p.type === 'redacted_reasoning') content.push({ type: 'redacted_thinking', data: p.data });
-        else if (p.type === 'text' && p.text) content.push({ type: 'text', text: p.text });
-        else if (p.type === 'tool_call') content.push({ type: 'tool_use', id: p.id, name: p.name, input: parseArgs(p.arguments, `tool call ${p.id}`) });
-      }
-      push('assistant', content);
-    }
+    if (m.role === 'tool') push('user', [toolResultBlock(m)]);
+    else if (m.role === 'user') push('user', m.content.flatMap((p): unknown[] => (p.type === 'text' ? (p.text ? [{ type: 'text', text: p.text }] : []) : p.type === 'image' ? [imageBlock(p)] : [])));
+    else if (m.role === 'assistant') push('assistant', assistantBlocks(m.content));
   }
-  const body: Record<string, unknown> = { max_tokens: ir.max_tokens ?? DEFAULT_MAX_TOKENS, messages: out };
-  if (system) body.system = system;
+  return out;
+}
+
+function buildToolChoice(ir: IRRequest): Record<string, unknown> | undefined {
+  if (!ir.tools.length || (!ir.tool_choice && ir.parallel_tool_calls !== false)) return undefined;
+  const tc = ir.tool_choice ?? { type: 'auto' };
+  const base: Record<string, unknown> = tc.type === 'tool' ? { type: 'tool', name: tc.name } : { type: tc.type === 'required' ? 'any' : tc.type };
+  if (ir.parallel_tool_calls === false && tc.type !== 'none') base.disable_parallel_tool_use = true;
+  return base;
+}
+
+/**
+ * Thinking cannot be combined with a forced tool choice (the forced tool wins), and with thinking on
+ * Anthropic accepts only the default temperature and top_p >= 0.95 (so those are left out).
+ */
+function applyThinking(ir: IRRequest, body: Record<string, unknown>): void {
+  const forced = body.tool_choice !== undefined && ['any', 'tool'].includes((body.tool_choice as { type: string }).type);
+  if (!ir.reasoning || ir.reasoning.enabled === false || forced) return;
+  const budget = Math.min(ir.reasoning.budget_tokens ?? effortToBudget(ir.reasoning.effort), (body.max_tokens as number) - 1);
+  if (budget < 1024) return;
+  body.thinking = { type: 'enabled', budget_tokens: budget };
+  delete body.temperature;
+  if (typeof body.top_p === 'number' && body.top_p < 0.95) delete body.top_p;
+}
+
+function buildRequest(ir: IRRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { max_tokens: ir.max_tokens ?? DEFAULT_MAX_TOKENS, messages: buildMessages(ir) };
+  const system = buildSystem(ir);
+  if (system !== undefined) body.system = system;
   if (ir.tools.length) body.tools = ir.tools.map((t) => ({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: isObj(t.parameters) ? t.parameters : { type: 'object', properties: {} } }));
-  if (ir.tools.length && (ir.tool_choice || ir.parallel_tool_calls === false)) {
-    const tc = ir.tool_choice ?? { type: 'auto' };
-    const base: Record<string, unknown> = tc.type === 'tool' ? { type: 'tool', name: tc.name } : { type: tc.type === 'required' ? 'any' : tc.type };
-    if (ir.parallel_tool_calls === false && tc.type !== 'none') base.disable_parallel_tool_use = true;
-    body.tool_choice = base;
-  }
+  const tc = buildToolChoice(ir);
+  if (tc) body.tool_choice = tc;
   if (ir.temperature !== undefined) body.temperature = ir.temperature;
   if (ir.top_p !== undefined) body.top_p = ir.top_p;
   if (ir.stop?.length) body.stop_sequences = ir.stop;
-  // Thinking cannot be combined with a forced tool choice (the forced tool wins), and with thinking on
-  // Anthropic accepts only the default temperature and top_p >= 0.95 (so those are left out).
-  const forced = body.tool_choice !== undefined && ['any', 'tool'].includes((body.tool_choice as { type: string }).type);
-  if (ir.reasoning && ir.reasoning.enabled !== false && !forced) {
-    const max = body.max_tokens as number;
-    const budget = Math.min(ir.reasoning.budget_tokens ?? effortToBudget(ir.reasoning.effort), max - 1);
-    if (budget >= 1024) {
-      body.thinking = { type: 'enabled', budget_tokens: budget };
-      delete body.temperature;
-      if (typeof body.top_p === 'number' && body.top_p < 0.95) delete body.top_p;
-    }
-  }
+  applyThinking(ir, body);
   if (ir.user) body.metadata = { user_id: ir.user };
   body.stream = ir.stream;
   return body;
@@ -255,16 +295,19 @@ function stopOut(r: IRFinishReason | null, hasTools: boolean): string {
   }
 }
 
+/** Anthropic's usage fields as last reported (message_delta totals override message_start's). */
 interface RawUsage {
   input_tokens?: number;
   output_tokens?: number;
   cache_read_input_tokens?: number;
   cache_creation_input_tokens?: number;
+  thinking_tokens?: number;
 }
 
 function mergeRaw(into: RawUsage, u: unknown): void {
   if (!isObj(u)) return;
   for (const k of ['input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens'] as const) if (typeof u[k] === 'number') into[k] = u[k];
+  if (isObj(u.output_tokens_details) && typeof u.output_tokens_details.thinking_tokens === 'number') into.thinking_tokens = u.output_tokens_details.thinking_tokens;
 }
 
 function usageFromRaw(r: RawUsage): Partial<Usage> {
@@ -275,14 +318,25 @@ function usageFromRaw(r: RawUsage): Partial<Usage> {
     out.cache_write = r.cache_creation_input_tokens ?? 0;
   }
   if (r.output_tokens !== undefined) out.output = r.output_tokens;
+  if (r.thinking_tokens !== undefined) out.reasoning = r.thinking_tokens;
   return out;
 }
 
-function usageToAnthropic(u: Partial<Usage>): Record<string, number> {
-  const input = u.input ?? 0;
-  const cached = u.cached ?? 0;
-  const cw = u.cache_write ?? 0;
-  return { input_tokens: Math.max(0, input - cached - cw), output_tokens: u.output ?? 0, cache_read_input_tokens: cached, cache_creation_input_tokens: cw };
+/**
+ * IR usage → Anthropic's: input excludes cache reads and writes; reasoning tokens are
+ * `output_tokens_details.thinking_tokens`. `onlyKnown`: leave out the input fields when no input count
+ * was reported (message_delta, where the SDK keeps message_start's value for an absent field).
+ */
+function usageToAnthropic(u: Partial<Usage>, onlyKnown = false): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!onlyKnown || u.input !== undefined) {
+    const cached = u.cached ?? 0;
+    const cw = u.cache_write ?? 0;
+    Object.assign(out, { input_tokens: Math.max(0, (u.input ?? 0) - cached - cw), cache_read_input_tokens: cached, cache_creation_input_tokens: cw });
+  }
+  out.output_tokens = u.output ?? 0;
+  if (u.reasoning !== undefined) out.output_tokens_details = { thinking_tokens: u.reasoning };
+  return out;
 }
 
 function parseResponse(body: unknown): IRResponse {
@@ -303,7 +357,7 @@ function parseResponse(body: unknown): IRResponse {
     model: typeof body.model === 'string' ? body.model : '',
     content,
     finish_reason: typeof body.stop_reason === 'string' ? (STOP_IN[body.stop_reason] ?? 'stop') : null,
-    usage: u ? { input: u.input ?? 0, cached: u.cached ?? 0, cache_write: u.cache_write ?? 0, output: u.output ?? 0, reasoning: 0 } : null,
+    usage: u ? fullUsage(u) : null,
   };
 }
 
@@ -493,7 +547,7 @@ class AnthropicEncoder implements StreamEncoder {
     if (this.ended) return '';
     this.ended = true;
     let s = this.startMsg() + this.close();
-    s += sse({ type: 'message_delta', delta: { stop_reason: stopOut(this.finish, this.hasTools), stop_sequence: null }, usage: usageToAnthropic(this.usage) }, 'message_delta');
+    s += sse({ type: 'message_delta', delta: { stop_reason: stopOut(this.finish, this.hasTools), stop_sequence: null }, usage: usageToAnthropic(this.usage, true) }, 'message_delta');
     return s + sse({ type: 'message_stop' }, 'message_stop');
   }
 }

@@ -18,6 +18,7 @@ import {
   untranslatable,
 } from '../ir.js';
 import { type Codec, type ParseOptions, type StreamDecoder, type StreamEncoder, sse } from './codec.js';
+import { joinText, markedText, systemMessage, toolImagesNote, toolMessage } from './content.js';
 
 const P: Protocol = 'openai-chat';
 
@@ -34,7 +35,7 @@ function contentParts(content: unknown, where: string, opts: ParseOptions): IRPa
     } else if (p.type === 'image_url') {
       const url = isObj(p.image_url) ? p.image_url.url : p.image_url;
       if (typeof url !== 'string') throw invalid(`${where}.content[${i}].image_url.url must be a string`);
-      out.push(imageFromUrl(url));
+      out.push(imageFromUrl(url, isObj(p.image_url) ? p.image_url.detail : undefined));
     } else if (p.type === 'refusal') {
       if (typeof p.refusal === 'string') out.push({ type: 'text', text: p.refusal });
     } else if (opts.target !== P) {
@@ -44,10 +45,11 @@ function contentParts(content: unknown, where: string, opts: ParseOptions): IRPa
   return out;
 }
 
-export function imageFromUrl(url: string): IRPart {
+export function imageFromUrl(url: string, detail?: unknown): IRPart {
+  const d = typeof detail === 'string' ? { detail } : {};
   const m = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  if (m) return { type: 'image', media_type: m[1]!, data: m[2]! };
-  return { type: 'image', url };
+  if (m) return { type: 'image', media_type: m[1]!, data: m[2]!, ...d };
+  return { type: 'image', url, ...d };
 }
 
 export function imageToUrl(p: Extract<IRPart, { type: 'image' }>): string {
@@ -71,10 +73,15 @@ function parseTools(tools: unknown, opts: ParseOptions): IRTool[] {
   return out;
 }
 
-function parseToolChoice(tc: unknown): IRToolChoice | undefined {
+function parseToolChoice(tc: unknown, opts: ParseOptions): IRToolChoice | undefined {
   if (tc === undefined || tc === null) return undefined;
   if (tc === 'auto' || tc === 'none' || tc === 'required') return { type: tc };
   if (isObj(tc) && tc.type === 'function' && isObj(tc.function) && typeof tc.function.name === 'string') return { type: 'tool', name: tc.function.name };
+  // Other forms (allowed_tools, custom) pass through to a Chat upstream; the IR has no equivalent.
+  if (isObj(tc) && typeof tc.type === 'string' && tc.type !== 'function') {
+    if (opts.target === P) return undefined;
+    throw untranslatable(`tool_choice of type "${tc.type}"`, P, opts.target);
+  }
   throw invalid('tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":...}}');
 }
 
@@ -84,79 +91,80 @@ function num(v: unknown, name: string): number | undefined {
   return v;
 }
 
-function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
+function assistantMessage(m: Record<string, any>, where: string, opts: ParseOptions): IRMessage {
+  const parts: IRPart[] = [];
+  const rc = typeof m.reasoning_content === 'string' ? m.reasoning_content : typeof m.reasoning === 'string' ? m.reasoning : '';
+  if (rc) parts.push({ type: 'reasoning', text: rc });
+  parts.push(...contentParts(m.content, where, opts));
+  if (m.tool_calls !== undefined && m.tool_calls !== null) {
+    if (!Array.isArray(m.tool_calls)) throw invalid(`${where}.tool_calls must be an array`);
+    m.tool_calls.forEach((tc: unknown, j: number) => {
+      if (!isObj(tc) || !isObj(tc.function) || typeof tc.function.name !== 'string') throw invalid(`${where}.tool_calls[${j}].function.name must be a string`);
+      if (typeof tc.id !== 'string') throw invalid(`${where}.tool_calls[${j}].id must be a string`);
+      const a = tc.function.arguments;
+      parts.push({ type: 'tool_call', id: tc.id, name: tc.function.name, arguments: typeof a === 'string' ? a : JSON.stringify(a ?? {}) });
+    });
+  }
+  return { role: 'assistant', content: parts };
+}
+
+function parseMessage(m: unknown, where: string, opts: ParseOptions): IRMessage[] {
+  if (!isObj(m)) throw invalid(`${where} must be an object`);
+  switch (m.role) {
+    case 'system':
+    case 'developer':
+      return systemMessage(contentParts(m.content, where, opts).flatMap((p) => (p.type === 'text' ? [p.text] : [])));
+    case 'user':
+      if (m.content === undefined) throw invalid(`${where}.content is required`);
+      return [{ role: 'user', content: contentParts(m.content, where, opts) }];
+    case 'assistant':
+      return [assistantMessage(m, where, opts)];
+    case 'tool':
+      if (typeof m.tool_call_id !== 'string') throw invalid(`${where}.tool_call_id must be a string`);
+      return [toolMessage(m.tool_call_id, contentParts(m.content, where, opts), false)];
+    case 'function':
+      if (opts.target !== P) throw untranslatable('the deprecated "function" role', P, opts.target);
+      return [];
+    default:
+      throw invalid(`${where}.role must be one of system, developer, user, assistant, tool`);
+  }
+}
+
+function checkRequest(body: unknown, opts: ParseOptions): asserts body is Record<string, any> {
   if (!isObj(body)) throw invalid('request body must be a JSON object');
   if (typeof body.model !== 'string' || !body.model) throw invalid('model must be a non-empty string');
   if (!Array.isArray(body.messages)) throw invalid('messages must be an array');
   if (body.messages.length === 0) throw invalid('messages must not be empty');
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw invalid('stream must be a boolean');
-  const cross = opts.target !== P;
-  if (cross) {
-    if (typeof body.n === 'number' && body.n > 1) throw untranslatable('n > 1', P, opts.target);
-    if (isObj(body.response_format) && body.response_format.type !== 'text') throw untranslatable(`response_format "${String(body.response_format.type)}"`, P, opts.target);
-    if (body.logprobs === true) throw untranslatable('logprobs', P, opts.target);
-    if (Array.isArray(body.modalities) && body.modalities.some((m: unknown) => m !== 'text')) throw untranslatable('audio output', P, opts.target);
-  }
+  if (opts.target === P) return;
+  if (typeof body.n === 'number' && body.n > 1) throw untranslatable('n > 1', P, opts.target);
+  if (isObj(body.response_format) && body.response_format.type !== 'text') throw untranslatable(`response_format "${String(body.response_format.type)}"`, P, opts.target);
+  if (body.logprobs === true) throw untranslatable('logprobs', P, opts.target);
+  if (Array.isArray(body.modalities) && body.modalities.some((m: unknown) => m !== 'text')) throw untranslatable('audio output', P, opts.target);
+}
+
+function parseStop(stop: unknown): string[] | undefined {
+  if (typeof stop === 'string') return [stop];
+  if (Array.isArray(stop)) return stop.filter((s: unknown): s is string => typeof s === 'string');
+  if (stop !== undefined && stop !== null) throw invalid('stop must be a string or an array of strings');
+  return undefined;
+}
+
+function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
+  checkRequest(body, opts);
   const messages: IRMessage[] = [];
-  body.messages.forEach((m: unknown, i: number) => {
-    const where = `messages[${i}]`;
-    if (!isObj(m)) throw invalid(`${where} must be an object`);
-    switch (m.role) {
-      case 'system':
-      case 'developer': {
-        const parts = contentParts(m.content, where, opts);
-        messages.push({ role: 'system', text: textOf(parts) });
-        break;
-      }
-      case 'user':
-        if (m.content === undefined) throw invalid(`${where}.content is required`);
-        messages.push({ role: 'user', content: contentParts(m.content, where, opts) });
-        break;
-      case 'assistant': {
-        const parts: IRPart[] = [];
-        const rc = typeof m.reasoning_content === 'string' ? m.reasoning_content : typeof m.reasoning === 'string' ? m.reasoning : '';
-        if (rc) parts.push({ type: 'reasoning', text: rc });
-        parts.push(...contentParts(m.content, where, opts));
-        if (m.tool_calls !== undefined && m.tool_calls !== null) {
-          if (!Array.isArray(m.tool_calls)) throw invalid(`${where}.tool_calls must be an array`);
-          m.tool_calls.forEach((tc: unknown, j: number) => {
-            if (!isObj(tc) || !isObj(tc.function) || typeof tc.function.name !== 'string') throw invalid(`${where}.tool_calls[${j}].function.name must be a string`);
-            if (typeof tc.id !== 'string') throw invalid(`${where}.tool_calls[${j}].id must be a string`);
-            const a = tc.function.arguments;
-            parts.push({ type: 'tool_call', id: tc.id, name: tc.function.name, arguments: typeof a === 'string' ? a : JSON.stringify(a ?? {}) });
-          });
-        }
-        messages.push({ role: 'assistant', content: parts });
-        break;
-      }
-      case 'tool': {
-        if (typeof m.tool_call_id !== 'string') throw invalid(`${where}.tool_call_id must be a string`);
-        const parts = contentParts(m.content, where, opts);
-        messages.push({ role: 'tool', tool_call_id: m.tool_call_id, content: textOf(parts) });
-        break;
-      }
-      case 'function':
-        if (cross) throw untranslatable('the deprecated "function" role', P, opts.target);
-        break;
-      default:
-        throw invalid(`${where}.role must be one of system, developer, user, assistant, tool`);
-    }
-  });
-  let stop: string[] | undefined;
-  if (typeof body.stop === 'string') stop = [body.stop];
-  else if (Array.isArray(body.stop)) stop = body.stop.filter((s: unknown): s is string => typeof s === 'string');
-  else if (body.stop !== undefined && body.stop !== null) throw invalid('stop must be a string or an array of strings');
+  body.messages.forEach((m: unknown, i: number) => messages.push(...parseMessage(m, `messages[${i}]`, opts)));
   const effort = body.reasoning_effort;
   return {
     model: body.model,
     messages,
     tools: parseTools(body.tools, opts),
-    tool_choice: parseToolChoice(body.tool_choice),
+    tool_choice: parseToolChoice(body.tool_choice, opts),
     parallel_tool_calls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
     max_tokens: num(body.max_completion_tokens, 'max_completion_tokens') ?? num(body.max_tokens, 'max_tokens'),
     temperature: num(body.temperature, 'temperature'),
     top_p: num(body.top_p, 'top_p'),
-    stop,
+    stop: parseStop(body.stop),
     stream: body.stream === true,
     reasoning: typeof effort === 'string' && effort !== 'none' ? { effort: effort as any, enabled: true } : undefined,
     include_usage: isObj(body.stream_options) && body.stream_options.include_usage === true,
@@ -164,30 +172,53 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
   };
 }
 
-function buildRequest(ir: IRRequest): Record<string, unknown> {
+/** User content: a string for one text part (the form every Chat server takes), else parts. */
+function userContent(all: IRPart[]): unknown {
+  const parts = all.filter((p) => p.type !== 'text' || p.text !== '');
+  if (parts.length === 1 && parts[0]!.type === 'text') return parts[0]!.text;
+  if (!parts.length) return '';
+  return parts.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'text', text: p.text }] : p.type === 'image' ? [{ type: 'image_url', image_url: { url: imageToUrl(p), ...(p.detail ? { detail: p.detail } : {}) } }] : []));
+}
+
+function assistantOut(m: Extract<IRMessage, { role: 'assistant' }>): Record<string, unknown> {
+  const calls = toolCallsOf(m.content);
+  // null content is only valid beside tool calls.
+  const out: Record<string, unknown> = { role: 'assistant', content: joinText(m.content) || (calls.length ? null : '') };
+  const reasoning = m.content.filter((p) => p.type === 'reasoning').map((p) => (p as { text: string }).text).join('');
+  if (reasoning) out.reasoning_content = reasoning;
+  if (calls.length) out.tool_calls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+  return out;
+}
+
+/**
+ * Messages. System, assistant and tool content go as one string (text parts joined with "\n"): the
+ * content-part arrays of OpenAI's spec are refused there by several Chat-compatible servers. Chat tool
+ * messages take text only, so a tool result's images follow the run of tool messages in a user message.
+ */
+function buildMessages(ir: IRRequest): unknown[] {
   const messages: unknown[] = [];
+  let images: IRPart[] = [];
+  const flush = () => {
+    if (images.length) messages.push({ role: 'user', content: userContent(images) });
+    images = [];
+  };
   for (const m of ir.messages) {
+    if (m.role !== 'tool') flush();
     if (m.role === 'system') messages.push({ role: 'system', content: m.text });
-    else if (m.role === 'tool') messages.push({ role: 'tool', tool_call_id: m.tool_call_id, content: m.content });
-    else if (m.role === 'user') {
-      const hasImage = m.content.some((p) => p.type === 'image');
-      if (!hasImage) messages.push({ role: 'user', content: textOf(m.content) });
-      else
-        messages.push({
-          role: 'user',
-          content: m.content.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'text', text: p.text }] : p.type === 'image' ? [{ type: 'image_url', image_url: { url: imageToUrl(p) } }] : [])),
-        });
-    } else {
-      const calls = toolCallsOf(m.content);
-      // null content is only valid beside tool calls.
-      const out: Record<string, unknown> = { role: 'assistant', content: textOf(m.content) || (calls.length ? null : '') };
-      const reasoning = m.content.filter((p) => p.type === 'reasoning').map((p) => (p as { text: string }).text).join('');
-      if (reasoning) out.reasoning_content = reasoning;
-      if (calls.length) out.tool_calls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
-      messages.push(out);
+    else if (m.role === 'user') messages.push({ role: 'user', content: userContent(m.content) });
+    else if (m.role === 'assistant') messages.push(assistantOut(m));
+    else {
+      messages.push({ role: 'tool', tool_call_id: m.tool_call_id, content: markedText(m) });
+      const imgs = (m.parts ?? []).filter((p) => p.type === 'image');
+      if (imgs.length) images.push({ type: 'text', text: toolImagesNote(m.tool_call_id) }, ...imgs);
     }
   }
-  const body: Record<string, unknown> = { messages };
+  flush();
+  return messages;
+}
+
+function buildRequest(ir: IRRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { messages: buildMessages(ir) };
   if (ir.tools.length)
     body.tools = ir.tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} }, ...(t.strict !== undefined ? { strict: t.strict } : {}) } }));
   if (ir.tool_choice) body.tool_choice = ir.tool_choice.type === 'tool' ? { type: 'function', function: { name: ir.tool_choice.name } } : ir.tool_choice.type;
@@ -227,6 +258,8 @@ export function usageFromChat(u: unknown): Partial<Usage> | null {
   if (typeof u.prompt_tokens === 'number') out.input = u.prompt_tokens;
   if (typeof u.completion_tokens === 'number') out.output = u.completion_tokens;
   if (isObj(u.prompt_tokens_details) && typeof u.prompt_tokens_details.cached_tokens === 'number') out.cached = u.prompt_tokens_details.cached_tokens;
+  // DeepSeek reports cache hits beside prompt_tokens (which includes them) instead.
+  else if (typeof u.prompt_cache_hit_tokens === 'number') out.cached = u.prompt_cache_hit_tokens;
   if (isObj(u.prompt_tokens_details) && typeof u.prompt_tokens_details.cache_write_tokens === 'number') out.cache_write = u.prompt_tokens_details.cache_write_tokens;
   if (isObj(u.completion_tokens_details) && typeof u.completion_tokens_details.reasoning_tokens === 'number') out.reasoning = u.completion_tokens_details.reasoning_tokens;
   return out;
@@ -302,6 +335,10 @@ class ChatDecoder implements StreamDecoder {
       out.push({ type: 'error', message: String(chunk.error.message ?? 'upstream error'), errorType: typeof chunk.error.type === 'string' ? chunk.error.type : undefined });
       return out;
     }
+    // Usage first, even before `start`: a provider that reports it in every chunk has the input count
+    // then, and an Anthropic client's message_start (sent on `start`) can carry it.
+    const u = usageFromChat(chunk.usage);
+    if (u) out.push({ type: 'usage', usage: u });
     if (!this.started) {
       this.started = true;
       out.push({ type: 'start', id: typeof chunk.id === 'string' ? chunk.id : genId('chatcmpl-'), model: typeof chunk.model === 'string' ? chunk.model : '' });
@@ -312,6 +349,8 @@ class ChatDecoder implements StreamDecoder {
       const r = typeof d.reasoning_content === 'string' ? d.reasoning_content : typeof d.reasoning === 'string' ? d.reasoning : '';
       if (r) out.push({ type: 'reasoning', text: r });
       if (typeof d.content === 'string' && d.content) out.push({ type: 'text', text: d.content });
+      // A refusal's text, as non-streamed `message.refusal` is read (the mark that it is one is lost).
+      if (typeof d.refusal === 'string' && d.refusal) out.push({ type: 'text', text: d.refusal });
       if (Array.isArray(d.tool_calls)) {
         for (const tc of d.tool_calls) {
           if (!isObj(tc)) continue;
@@ -334,8 +373,6 @@ class ChatDecoder implements StreamDecoder {
       }
       if (typeof choice.finish_reason === 'string') out.push({ type: 'finish', reason: FINISH_IN[choice.finish_reason] ?? 'stop' });
     }
-    const u = usageFromChat(chunk.usage);
-    if (u) out.push({ type: 'usage', usage: u });
     return out;
   }
 }

@@ -20,6 +20,7 @@ import {
   CUSTOM_TOOL_PARAM,
 } from '../ir.js';
 import { type Codec, type ParseOptions, type StreamDecoder, type StreamEncoder, sse } from './codec.js';
+import { TEXT_SEPARATOR, hasImage, markedParts, markedText, systemMessage, toolMessage } from './content.js';
 import { imageFromUrl, imageToUrl, openaiErrorBody, OPENAI_ERROR_TYPES } from './openai-chat.js';
 
 const P: Protocol = 'openai-responses';
@@ -36,7 +37,7 @@ function contentParts(content: unknown, where: string, opts: ParseOptions): IRPa
     } else if (p.type === 'refusal') {
       if (typeof p.refusal === 'string') out.push({ type: 'text', text: p.refusal });
     } else if (p.type === 'input_image' && typeof p.image_url === 'string') {
-      out.push(imageFromUrl(p.image_url));
+      out.push(imageFromUrl(p.image_url, p.detail));
     } else if (opts.target !== P) throw untranslatable(`content part of type "${p.type}"`, P, opts.target);
   });
   return out;
@@ -75,11 +76,13 @@ function parseToolChoice(tc: unknown, opts: ParseOptions): IRToolChoice | undefi
   if (tc === 'auto' || tc === 'none' || tc === 'required') return { type: tc };
   if (isObj(tc) && tc.type === 'function' && typeof tc.name === 'string') return { type: 'tool', name: tc.name };
   if (isObj(tc) && opts.target === P) return undefined;
+  // A custom tool goes to other protocols as a function tool: forcing it forces that function.
+  if (isObj(tc) && tc.type === 'custom' && typeof tc.name === 'string') return { type: 'tool', name: tc.name };
   if (isObj(tc)) throw untranslatable(`tool_choice of type "${String(tc.type)}"`, P, opts.target);
   throw invalid('tool_choice must be "auto", "none", "required" or {"type":"function","name":...}');
 }
 
-function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
+function checkRequest(body: unknown, opts: ParseOptions): asserts body is Record<string, any> {
   if (!isObj(body)) throw invalid('request body must be a JSON object');
   if (typeof body.model !== 'string' || !body.model) throw invalid('model must be a non-empty string');
   const cross = opts.target !== P;
@@ -92,67 +95,80 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw invalid('stream must be a boolean');
   for (const k of ['max_output_tokens', 'temperature', 'top_p'] as const)
     if (body[k] !== undefined && body[k] !== null && (typeof body[k] !== 'number' || !Number.isFinite(body[k]))) throw invalid(`${k} must be a number`);
-  const messages: IRMessage[] = [];
-  if (typeof body.instructions === 'string' && body.instructions) messages.push({ role: 'system', text: body.instructions });
-  let cur: IRPart[] | null = null;
-  const assistant = (): IRPart[] => {
-    if (!cur) {
-      cur = [];
-      messages.push({ role: 'assistant', content: cur });
+}
+
+/** A reasoning item's text: its reasoning_text content, else its summary parts (joined with the separator). */
+function reasoningText(it: Record<string, any>): string {
+  const texts = (list: unknown) => (Array.isArray(list) ? list.flatMap((c) => (isObj(c) && typeof c.text === 'string' ? [c.text] : [])) : []);
+  return texts(it.content).join('') || texts(it.summary).join(TEXT_SEPARATOR);
+}
+
+/** Input items → IR messages. Consecutive assistant-side items (messages, calls, reasoning) form one assistant turn. */
+class InputReader {
+  readonly messages: IRMessage[] = [];
+  private cur: IRPart[] | null = null;
+  constructor(private readonly opts: ParseOptions) {}
+  private assistant(): IRPart[] {
+    if (!this.cur) {
+      this.cur = [];
+      this.messages.push({ role: 'assistant', content: this.cur });
     }
-    return cur;
-  };
-  if (typeof body.input === 'string') messages.push({ role: 'user', content: [{ type: 'text', text: body.input }] });
-  else if (Array.isArray(body.input))
-    body.input.forEach((it: unknown, i: number) => {
-      const where = `input[${i}]`;
-      if (!isObj(it)) throw invalid(`${where} must be an object`);
-      const type = it.type ?? (it.role !== undefined ? 'message' : undefined);
-      switch (type) {
-        case 'message': {
-          if (it.content === undefined) throw invalid(`${where}.content is required`);
-          const parts = contentParts(it.content, where, opts);
-          if (it.role === 'assistant') assistant().push(...parts);
-          else {
-            cur = null;
-            if (it.role === 'user') messages.push({ role: 'user', content: parts });
-            else if (it.role === 'system' || it.role === 'developer') messages.push({ role: 'system', text: textOf(parts) });
-            else throw invalid(`${where}.role must be one of user, assistant, system, developer`);
-          }
-          break;
-        }
-        case 'function_call':
-          if (typeof it.call_id !== 'string' || typeof it.name !== 'string') throw invalid(`${where}: function_call needs "call_id" and "name"`);
-          assistant().push({ type: 'tool_call', id: it.call_id, name: it.name, arguments: typeof it.arguments === 'string' ? it.arguments : JSON.stringify(it.arguments ?? {}) });
-          break;
-        case 'custom_tool_call':
-          if (typeof it.call_id !== 'string' || typeof it.name !== 'string') throw invalid(`${where}: custom_tool_call needs "call_id" and "name"`);
-          assistant().push({ type: 'tool_call', id: it.call_id, name: it.name, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: typeof it.input === 'string' ? it.input : '' }) });
-          break;
-        case 'custom_tool_call_output':
-        case 'function_call_output': {
-          if (typeof it.call_id !== 'string') throw invalid(`${where}.call_id must be a string`);
-          cur = null;
-          const out = typeof it.output === 'string' ? it.output : textOf(contentParts(it.output ?? '', where, opts));
-          messages.push({ role: 'tool', tool_call_id: it.call_id, content: out });
-          break;
-        }
-        case 'reasoning': {
-          let text = '';
-          if (Array.isArray(it.content)) for (const c of it.content) if (isObj(c) && typeof c.text === 'string') text += c.text;
-          if (!text && Array.isArray(it.summary)) for (const c of it.summary) if (isObj(c) && typeof c.text === 'string') text += c.text;
-          if (text) assistant().push({ type: 'reasoning', text });
-          break;
-        }
-        default:
-          if (typeof type !== 'string') throw invalid(`${where} must have a "type"`);
-          if (cross) throw untranslatable(`input item of type "${type}"`, P, opts.target);
+    return this.cur;
+  }
+  private push(...m: IRMessage[]): void {
+    this.cur = null;
+    this.messages.push(...m);
+  }
+  message(it: Record<string, any>, where: string): void {
+    if (it.content === undefined) throw invalid(`${where}.content is required`);
+    const parts = contentParts(it.content, where, this.opts);
+    if (it.role === 'assistant') this.assistant().push(...parts);
+    else if (it.role === 'user') this.push({ role: 'user', content: parts });
+    else if (it.role === 'system' || it.role === 'developer') this.push(...systemMessage(parts.flatMap((p) => (p.type === 'text' ? [p.text] : []))));
+    else throw invalid(`${where}.role must be one of user, assistant, system, developer`);
+  }
+  item(it: unknown, where: string): void {
+    if (!isObj(it)) throw invalid(`${where} must be an object`);
+    const type = it.type ?? (it.role !== undefined ? 'message' : undefined);
+    switch (type) {
+      case 'message':
+        return this.message(it, where);
+      case 'function_call':
+        if (typeof it.call_id !== 'string' || typeof it.name !== 'string') throw invalid(`${where}: function_call needs "call_id" and "name"`);
+        this.assistant().push({ type: 'tool_call', id: it.call_id, name: it.name, arguments: typeof it.arguments === 'string' ? it.arguments : JSON.stringify(it.arguments ?? {}) });
+        return;
+      case 'custom_tool_call':
+        if (typeof it.call_id !== 'string' || typeof it.name !== 'string') throw invalid(`${where}: custom_tool_call needs "call_id" and "name"`);
+        this.assistant().push({ type: 'tool_call', id: it.call_id, name: it.name, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: typeof it.input === 'string' ? it.input : '' }) });
+        return;
+      case 'custom_tool_call_output':
+      case 'function_call_output': {
+        if (typeof it.call_id !== 'string') throw invalid(`${where}.call_id must be a string`);
+        const parts = typeof it.output === 'string' ? (it.output ? [{ type: 'text' as const, text: it.output }] : []) : contentParts(it.output ?? '', where, this.opts);
+        return this.push(toolMessage(it.call_id, parts, false));
       }
-    });
+      case 'reasoning': {
+        const text = reasoningText(it);
+        if (text) this.assistant().push({ type: 'reasoning', text });
+        return;
+      }
+      default:
+        if (typeof type !== 'string') throw invalid(`${where} must have a "type"`);
+        if (this.opts.target !== P) throw untranslatable(`input item of type "${type}"`, P, this.opts.target);
+    }
+  }
+}
+
+function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
+  checkRequest(body, opts);
+  const r = new InputReader(opts);
+  if (typeof body.instructions === 'string' && body.instructions) r.messages.push({ role: 'system', text: body.instructions });
+  if (typeof body.input === 'string') r.messages.push({ role: 'user', content: [{ type: 'text', text: body.input }] });
+  else if (Array.isArray(body.input)) body.input.forEach((it: unknown, i: number) => r.item(it, `input[${i}]`));
   const effort = isObj(body.reasoning) ? body.reasoning.effort : undefined;
   return {
     model: body.model,
-    messages,
+    messages: r.messages,
     tools: parseTools(body.tools, opts),
     tool_choice: parseToolChoice(body.tool_choice, opts),
     parallel_tool_calls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
@@ -165,32 +181,42 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
   };
 }
 
-function buildRequest(ir: IRRequest): Record<string, unknown> {
+function inputParts(parts: IRPart[]): unknown[] {
+  return parts.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'input_text', text: p.text }] : p.type === 'image' ? [{ type: 'input_image', image_url: imageToUrl(p), detail: p.detail ?? 'auto' }] : []));
+}
+
+/** A tool result: its text (the error marker first when it failed), as input parts when it has images. */
+function toolOutput(m: Extract<IRMessage, { role: 'tool' }>): unknown {
+  const parts = markedParts(m);
+  return hasImage(parts) ? inputParts(parts) : markedText(m);
+}
+
+function buildInput(ir: IRRequest): { input: unknown[]; instructions: string } {
   const input: unknown[] = [];
   let instructions = '';
   let leading = true;
   for (const m of ir.messages) {
     if (m.role === 'system') {
       if (leading) instructions += (instructions ? '\n\n' : '') + m.text;
-      else input.push({ type: 'message', role: 'developer', content: m.text });
+      else input.push({ type: 'message', role: 'developer', content: m.blocks ? m.blocks.map((text) => ({ type: 'input_text', text })) : m.text });
       continue;
     }
     leading = false;
-    if (m.role === 'tool') input.push({ type: 'function_call_output', call_id: m.tool_call_id, output: m.content });
-    else if (m.role === 'user')
-      input.push({
-        type: 'message',
-        role: 'user',
-        content: m.content.flatMap((p): unknown[] => (p.type === 'text' ? [{ type: 'input_text', text: p.text }] : p.type === 'image' ? [{ type: 'input_image', image_url: imageToUrl(p), detail: 'auto' }] : [])),
-      });
+    if (m.role === 'tool') input.push({ type: 'function_call_output', call_id: m.tool_call_id, output: toolOutput(m) });
+    else if (m.role === 'user') input.push({ type: 'message', role: 'user', content: inputParts(m.content) });
     else {
       // Reasoning from another protocol cannot be sent back to a Responses upstream (it expects its own
       // encrypted reasoning items): dropped.
-      const text = textOf(m.content);
-      if (text) input.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
+      const text = m.content.flatMap((p) => (p.type === 'text' && p.text ? [{ type: 'output_text', text: p.text }] : []));
+      if (text.length) input.push({ type: 'message', role: 'assistant', content: text });
       for (const c of toolCallsOf(m.content)) input.push({ type: 'function_call', call_id: c.id, name: c.name, arguments: c.arguments });
     }
   }
+  return { input, instructions };
+}
+
+function buildRequest(ir: IRRequest): Record<string, unknown> {
+  const { input, instructions } = buildInput(ir);
   const body: Record<string, unknown> = { input };
   if (instructions) body.instructions = instructions;
   if (ir.tools.length) body.tools = ir.tools.map((t) => ({ type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} }, strict: t.strict ?? false }));
@@ -237,9 +263,7 @@ function parseResponse(body: unknown): IRResponse {
     if (it.type === 'message' && Array.isArray(it.content)) {
       for (const c of it.content) if (isObj(c) && (c.type === 'output_text' || c.type === 'refusal')) content.push({ type: 'text', text: String(c.text ?? c.refusal ?? '') });
     } else if (it.type === 'reasoning') {
-      let text = '';
-      if (Array.isArray(it.content)) for (const c of it.content) if (isObj(c) && typeof c.text === 'string') text += c.text;
-      if (!text && Array.isArray(it.summary)) for (const c of it.summary) if (isObj(c) && typeof c.text === 'string') text += c.text;
+      const text = reasoningText(it);
       if (text) content.push({ type: 'reasoning', text });
     } else if (it.type === 'function_call') {
       content.push({ type: 'tool_call', id: String(it.call_id ?? it.id ?? genId('call_')), name: String(it.name ?? ''), arguments: typeof it.arguments === 'string' ? it.arguments : '{}' });
@@ -326,6 +350,8 @@ class ResponsesDecoder implements StreamDecoder {
   private argsSeen = new Set<number>();
   private customInput = new Map<number, string>();
   private tools = 0;
+  /** The reasoning summary part last streamed (output index, summary index), to separate the next one. */
+  private summaryAt: string | null = null;
   push(_event: string | undefined, data: string): IRStreamEvent[] {
     const ev = JSON.parse(data) as unknown;
     if (!isObj(ev)) throw new Error('event is not a JSON object');
@@ -340,20 +366,7 @@ class ResponsesDecoder implements StreamDecoder {
         }
         break;
       case 'response.output_item.added':
-        if (isObj(ev.item) && ev.item.type === 'custom_tool_call') {
-          const t = this.tools++;
-          this.toolOfOutput.set(oi, t);
-          this.customInput.set(oi, '');
-          out.push({ type: 'tool_call_start', index: t, id: String(ev.item.call_id ?? ev.item.id ?? genId('call_')), name: String(ev.item.name ?? '') });
-        } else if (isObj(ev.item) && ev.item.type === 'function_call') {
-          const t = this.tools++;
-          this.toolOfOutput.set(oi, t);
-          out.push({ type: 'tool_call_start', index: t, id: String(ev.item.call_id ?? ev.item.id ?? genId('call_')), name: String(ev.item.name ?? '') });
-          if (typeof ev.item.arguments === 'string' && ev.item.arguments) {
-            this.argsSeen.add(t);
-            out.push({ type: 'tool_call_args', index: t, arguments: ev.item.arguments });
-          }
-        }
+        if (isObj(ev.item)) this.itemAdded(ev.item, oi, out);
         break;
       case 'response.output_text.delta':
       case 'response.refusal.delta':
@@ -361,7 +374,7 @@ class ResponsesDecoder implements StreamDecoder {
         break;
       case 'response.reasoning_text.delta':
       case 'response.reasoning_summary_text.delta':
-        if (typeof ev.delta === 'string' && ev.delta) out.push({ type: 'reasoning', text: ev.delta });
+        this.reasoningDelta(ev, oi, out);
         break;
       case 'response.function_call_arguments.delta': {
         const t = this.toolOfOutput.get(oi);
@@ -374,38 +387,14 @@ class ResponsesDecoder implements StreamDecoder {
       case 'response.custom_tool_call_input.delta':
         if (this.customInput.has(oi) && typeof ev.delta === 'string') this.customInput.set(oi, this.customInput.get(oi)! + ev.delta);
         break;
-      case 'response.output_item.done': {
-        const t = this.toolOfOutput.get(oi);
-        if (t !== undefined && this.customInput.has(oi)) {
-          // A custom tool's free-form input, as the `{"input": ...}` arguments of a function call.
-          const input = isObj(ev.item) && typeof ev.item.input === 'string' ? ev.item.input : this.customInput.get(oi)!;
-          this.customInput.delete(oi);
-          out.push({ type: 'tool_call_args', index: t, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: input }) });
-          break;
-        }
-        if (t !== undefined && !this.argsSeen.has(t) && isObj(ev.item) && typeof ev.item.arguments === 'string' && ev.item.arguments) {
-          this.argsSeen.add(t);
-          out.push({ type: 'tool_call_args', index: t, arguments: ev.item.arguments });
-        }
+      case 'response.output_item.done':
+        this.itemDone(ev.item, oi, out);
         break;
-      }
       case 'response.completed':
-      case 'response.incomplete': {
-        this.done = true;
-        const r = isObj(ev.response) ? ev.response : {};
-        const u = usageFromResponses(r.usage);
-        if (u) out.push({ type: 'usage', usage: u });
-        out.push({ type: 'finish', reason: finishFrom(r, this.tools > 0) });
+      case 'response.incomplete':
+      case 'response.failed':
+        this.finished(ev.type, isObj(ev.response) ? ev.response : {}, out);
         break;
-      }
-      case 'response.failed': {
-        this.done = true;
-        const r = isObj(ev.response) ? ev.response : {};
-        const u = usageFromResponses(r.usage);
-        if (u) out.push({ type: 'usage', usage: u });
-        out.push({ type: 'error', message: isObj(r.error) ? String(r.error.message ?? 'response failed') : 'response failed' });
-        break;
-      }
       case 'error':
         out.push({ type: 'error', message: String(ev.message ?? (isObj(ev.error) ? ev.error.message : 'upstream error')), errorType: typeof ev.code === 'string' ? ev.code : undefined });
         break;
@@ -413,6 +402,47 @@ class ResponsesDecoder implements StreamDecoder {
         break;
     }
     return out;
+  }
+  private itemAdded(item: Record<string, any>, oi: number, out: IRStreamEvent[]): void {
+    if (item.type !== 'custom_tool_call' && item.type !== 'function_call') return;
+    const t = this.tools++;
+    this.toolOfOutput.set(oi, t);
+    out.push({ type: 'tool_call_start', index: t, id: String(item.call_id ?? item.id ?? genId('call_')), name: String(item.name ?? '') });
+    if (item.type === 'custom_tool_call') this.customInput.set(oi, '');
+    else if (typeof item.arguments === 'string' && item.arguments) {
+      this.argsSeen.add(t);
+      out.push({ type: 'tool_call_args', index: t, arguments: item.arguments });
+    }
+  }
+  /** Reasoning text; separate summary parts are joined with the text separator, as request parts are. */
+  private reasoningDelta(ev: Record<string, any>, oi: number, out: IRStreamEvent[]): void {
+    if (typeof ev.delta !== 'string' || !ev.delta) return;
+    if (ev.type === 'response.reasoning_summary_text.delta') {
+      const at = `${oi}:${String(ev.summary_index ?? 0)}`;
+      if (this.summaryAt !== null && this.summaryAt !== at) out.push({ type: 'reasoning', text: TEXT_SEPARATOR });
+      this.summaryAt = at;
+    }
+    out.push({ type: 'reasoning', text: ev.delta });
+  }
+  private itemDone(item: unknown, oi: number, out: IRStreamEvent[]): void {
+    const t = this.toolOfOutput.get(oi);
+    if (t === undefined) return;
+    if (this.customInput.has(oi)) {
+      // A custom tool's free-form input, as the `{"input": ...}` arguments of a function call.
+      const input = isObj(item) && typeof item.input === 'string' ? item.input : this.customInput.get(oi)!;
+      this.customInput.delete(oi);
+      out.push({ type: 'tool_call_args', index: t, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: input }) });
+    } else if (!this.argsSeen.has(t) && isObj(item) && typeof item.arguments === 'string' && item.arguments) {
+      this.argsSeen.add(t);
+      out.push({ type: 'tool_call_args', index: t, arguments: item.arguments });
+    }
+  }
+  private finished(type: string, r: Record<string, any>, out: IRStreamEvent[]): void {
+    this.done = true;
+    const u = usageFromResponses(r.usage);
+    if (u) out.push({ type: 'usage', usage: u });
+    if (type === 'response.failed') out.push({ type: 'error', message: isObj(r.error) ? String(r.error.message ?? 'response failed') : 'response failed' });
+    else out.push({ type: 'finish', reason: finishFrom(r, this.tools > 0) });
   }
 }
 
@@ -464,7 +494,7 @@ class ResponsesEncoder implements StreamEncoder {
       s += this.ev('response.custom_tool_call_input.done', { item_id: it.id, output_index: it.index, input });
       item = { type: 'custom_tool_call', id: it.id, call_id: it.call_id, name: it.name, input, status: 'completed' };
     } else {
-      s += this.ev('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, arguments: it.args });
+      s += this.ev('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, name: it.name, arguments: it.args });
       item = { type: 'function_call', id: it.id, call_id: it.call_id, name: it.name, arguments: it.args, status: 'completed' };
     }
     this.output[it.index] = item;
