@@ -40,8 +40,12 @@ export function register(program: Command): void {
             tasks.set(t.name, task);
           }
           const sandbox = await createSandbox(record.sandbox);
-          const { results, interrupted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency });
+          const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency });
           process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n${summarize(results).line}\n`);
+          if (halted) {
+            process.stderr.write(`outlast: ${halted}\n`);
+            return EXIT.storage;
+          }
           if (interrupted) return EXIT.interrupted;
           if (summarize(results).problems) code = EXIT.failures;
         }

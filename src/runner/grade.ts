@@ -8,8 +8,9 @@ import type { Score, Task } from '../core/types.js';
 import type { SandboxIdentity } from '../sandbox/identity.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { TrajectoryWriter } from '../store/trajectory.js';
-import { copyTree, diskNearlyFull, quotaLimits, removeTree, sandboxLinkPolicy, tookTheDisk, TreeRefused } from '../sandbox/tree.js';
+import { copyTree, diskNearlyFull, measureTree, quotaLimits, removeTree, sandboxLinkPolicy, tookTheDisk, TreeRefused } from '../sandbox/tree.js';
 import { createVerifier } from '../verifiers/index.js';
+import { isVerificationAborted, throwIfAborted, VerificationAborted } from '../verifiers/verifier.js';
 
 export interface GradeContext {
   task: Task;
@@ -22,9 +23,14 @@ export interface GradeContext {
   seed: number;
   log: TrajectoryWriter;
   signal?: AbortSignal;
+  /** The room the agent started with (see agentFilledTheDisk); unknown: any workspace holding what is free took the disk. */
+  room?: DiskRoom;
 }
 
-/** Grade the workspace; throws only for failures that are not the agent's (the caller decides infra vs task). */
+/**
+ * Grade the workspace; throws only for failures that are not the agent's (the caller decides infra
+ * vs task), and VerificationAborted when `signal` stopped it (nothing is graded then).
+ */
 export async function gradeWorkspace(g: GradeContext): Promise<Score> {
   const { task, log } = g;
   const verifier = createVerifier(task.verifier, path.join(task.dir, 'task.toml'));
@@ -56,26 +62,59 @@ export async function gradeWorkspace(g: GradeContext): Promise<Score> {
     });
   } catch (err) {
     if (err instanceof TreeRefused) return refused(err.reason);
-    if (await agentFilledTheDisk(err, g.workspace)) return refused(`the workspace filled the disk (${(err as NodeJS.ErrnoException).code})`);
+    if (await agentFilledTheDisk(err, g.workspace, g.room)) return refused(`the workspace filled the disk (${(err as NodeJS.ErrnoException).code})`);
     throw err;
   }
   log.append({ type: 'phase', phase: 'snapshot', status: 'done', detail: { ...snap } });
   log.append({ type: 'phase', phase: 'verify', status: 'started', detail: { verifier: task.verifier.kind } });
   try {
     const v = await verifier.verify({ task, workspace: copy, tests: task.tests_dir, scratch: g.scratch, sandbox: g.verifier, agent: g.agent, seed: g.seed, signal: g.signal });
+    // An interrupt is never a grade, whatever a verifier returned for the run it saw killed.
+    throwIfAborted(g.signal);
     log.append({ type: 'verifier.result', score: v.score, run: v.run });
     // what the verifier could not decide alone (e.g. a speedup past this machine's limit) goes to a person
     for (const [i, f] of (v.flags ?? []).entries()) log.append({ type: 'monitor.flag', flag_id: `verifier-${i + 1}`, monitor: `verifier:${verifier.kind}`, ...f });
     log.append({ type: 'phase', phase: 'verify', status: 'done', detail: { value: v.score.value, passed: v.score.passed } });
     return v.score;
   } catch (err) {
-    if (!g.signal?.aborted && (await agentFilledTheDisk(err, g.workspace))) return refused(`the workspace filled the disk (${(err as NodeJS.ErrnoException).code}): the verifier had no room to run`);
+    if (g.signal?.aborted && !isVerificationAborted(err)) throw new VerificationAborted(g.signal.reason);
+    if (!g.signal?.aborted && (await agentFilledTheDisk(err, g.workspace, g.room))) return refused(`the workspace filled the disk (${(err as NodeJS.ErrnoException).code}): the verifier had no room to run`);
     throw err;
   }
 }
 
-/** A full disk (or quota) that the agent's own workspace filled. */
-async function agentFilledTheDisk(err: unknown, workspace: string): Promise<boolean> {
+/**
+ * A full disk (or quota) that the agent's own workspace filled: the workspace holds what is left
+ * free (tookTheDisk) and, when the room the agent started with is known, at least half of it (bytes
+ * or inodes). A disk that something else filled is not the agent's doing even though any workspace
+ * then "holds more than is free": that stops the rollout (a full disk, resumable), it is no grade.
+ */
+async function agentFilledTheDisk(err: unknown, workspace: string, room: DiskRoom | undefined): Promise<boolean> {
   const code = (err as NodeJS.ErrnoException).code;
-  return (code === 'ENOSPC' || code === 'EDQUOT') && (await tookTheDisk(workspace));
+  if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !(await tookTheDisk(workspace))) return false;
+  if (!room) return true;
+  try {
+    const used = await measureTree(workspace, UNLIMITED);
+    return used.bytes * 2 >= room.bytes || (room.inodes > 0 && used.entries * 2 >= room.inodes);
+  } catch {
+    return true;
+  }
+}
+
+const UNLIMITED = { maxBytes: Infinity, maxEntries: Infinity, maxDepth: Infinity, maxPathBytes: Infinity };
+
+/** Free space on the workspace's filesystem when the agent began: bytes, and inodes (0: not counted). */
+export interface DiskRoom {
+  bytes: number;
+  inodes: number;
+}
+
+/** The room on `dir`'s filesystem now, or undefined when it cannot be told. */
+export function diskRoom(dir: string): DiskRoom | undefined {
+  try {
+    const st = fs.statfsSync(dir);
+    return { bytes: st.bavail * st.bsize, inodes: st.files > 0 ? st.ffree : 0 };
+  } catch {
+    return undefined;
+  }
 }
