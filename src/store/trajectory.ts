@@ -65,6 +65,32 @@ export function readTrajectory(file: string): ReadResult {
   return parseTrajectory(fs.readFileSync(file));
 }
 
+/**
+ * Read a trajectory from byte `from` on (the start of a line, e.g. where its index ends): the
+ * events after it, with positions in the whole file. Line numbers in `torn` and `bad` count from
+ * the first line read. `from` past the end reads nothing.
+ */
+export function readTrajectoryFrom(file: string, from: number): ReadResult {
+  if (from <= 0) return readTrajectory(file);
+  const fd = fs.openSync(file, 'r');
+  let buf: Buffer;
+  try {
+    const size = fs.fstatSync(fd).size;
+    buf = Buffer.allocUnsafe(Math.max(0, size - from));
+    let got = 0;
+    while (got < buf.length) {
+      const n = fs.readSync(fd, buf, got, buf.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    buf = buf.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const r = parseTrajectory(buf);
+  return { ...r, positions: r.positions.map((p) => ({ offset: p.offset + from, length: p.length })), intactBytes: r.intactBytes + from };
+}
+
 /** Bytes kept in reserve beside each open trajectory (`<file>.reserve`), given up when the disk fills. */
 export const RESERVE_BYTES = 8 * 1024 * 1024;
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
