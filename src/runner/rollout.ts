@@ -150,9 +150,8 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   } catch (err) {
     // outlast's own writes found the disk full (the log, the workspace copy, the verifier's scratch):
     // not the agent's failure and not the end of the rollout
-    if (process.env.DBG_FULL) console.error((err as Error).stack, JSON.stringify(err));
     const full = log.failure ?? asDiskFull(err, ctx.layout.rolloutDir(ctx.spec.experiment_id, ctx.spec.rollout_id));
-    if (full) return halted(full, 'by a full disk');
+    if (full) return halted(full, 'where it was');
     throw err;
   } finally {
     ctx.signal?.removeEventListener('abort', onOuterAbort);
