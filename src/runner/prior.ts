@@ -8,7 +8,9 @@ import { resolvePricing } from '../models/pricing.js';
 import type { TrajectoryWriter } from '../store/trajectory.js';
 import type { DiskRoom } from './grade.js';
 
-const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['completed', 'gave_up', 'budget_exhausted', 'timeout', 'task_error', 'infra_error']);
+/** Harness ends that are graded: a resume after one only grades again. (A harness that ended in
+ *  infra_error or task_error was not graded, and a resume runs it again.) */
+const GRADED: ReadonlySet<string> = new Set<Outcome>(['completed', 'gave_up', 'budget_exhausted', 'timeout']);
 
 /** The harness's end as an earlier attempt recorded it. */
 export interface HarnessEnd {
@@ -19,8 +21,8 @@ export interface HarnessEnd {
 }
 
 /**
- * The harness's end when the log's last harness phase is `done` (an earlier attempt finished the
- * harness and was stopped while grading), else null. Counts missing from older logs' `done` detail
+ * The harness's end when the log's last harness phase is `done` with a graded outcome (an earlier
+ * attempt finished the harness and was stopped while grading), else null. Counts missing from older logs' `done` detail
  * are counted from the events.
  */
 export function finishedHarness(prior: readonly TrajectoryEvent[]): HarnessEnd | null {
@@ -28,7 +30,7 @@ export function finishedHarness(prior: readonly TrajectoryEvent[]): HarnessEnd |
   for (const e of prior) if (e.type === 'phase' && e.phase === 'harness') last = e;
   if (!last || last.status !== 'done') return null;
   const d = last.detail ?? {};
-  if (typeof d.outcome !== 'string' || !OUTCOMES.has(d.outcome)) return null;
+  if (typeof d.outcome !== 'string' || !GRADED.has(d.outcome)) return null;
   const count = (type: TrajectoryEvent['type']): number => prior.filter((e) => e.type === type).length;
   return {
     outcome: d.outcome as Outcome,
