@@ -140,7 +140,7 @@ async function runMode(mode: string, steps: number, window: number): Promise<{ p
     } else per.push({ overhead: NaN, model: modelMs, tool: now - callAt, append: appendMs });
     modelMs = 0;
     appendMs = 0;
-    sm.requests.length = 0; // the scripted server records every request; not the harness's memory
+    sm.requests.length = 0; // the scripted server keeps its latest request bodies; not the harness's memory
     if (marks.has(step)) {
       gc();
       const m = process.memoryUsage();

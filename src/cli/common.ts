@@ -16,6 +16,8 @@ export const EXIT = {
   usage: 2,
   /** A bug in outlast. */
   internal: 3,
+  /** The disk under the home directory is full (or a log could not be written): nothing recorded is lost; free space, then `outlast resume`. */
+  storage: 4,
   interrupted: 130,
 } as const;
 

@@ -1,5 +1,7 @@
 // Runs an experiment from the CLI: live progress, and Ctrl-C stops every rollout cleanly (sandboxes
-// killed, rollouts left unfinished for `outlast resume`). A second Ctrl-C exits at once.
+// killed, rollouts left unfinished for `outlast resume`). A second Ctrl-C exits at once. A full disk
+// stops them the same way (`halted`: the CLI prints its one line and exits EXIT.storage).
+import { oneLine } from '../core/errors.js';
 import type { Task } from '../core/types.js';
 import { runExperiment } from '../runner/experiment.js';
 import type { RolloutResult } from '../runner/rollout.js';
@@ -11,6 +13,8 @@ import { Progress } from './progress.js';
 export interface Executed {
   results: RolloutResult[];
   interrupted: boolean;
+  /** What halted the run when its storage failed (a full disk), as one line with what to do; null otherwise. */
+  halted: string | null;
 }
 
 export async function executeExperiment(opts: {
@@ -35,7 +39,9 @@ export async function executeExperiment(opts: {
   process.stderr.write(`experiment ${opts.record.id}: ${opts.record.rollouts.length} rollouts, concurrency ${opts.concurrency}, sandbox ${opts.sandbox.mode}${opts.sandbox.unsandboxed ? ' (UNSANDBOXED)' : ''}\n`);
   try {
     const results = await runExperiment({ ...opts, signal: stop.signal, progress });
-    return { results, interrupted: stop.signal.aborted };
+    const halt = results.find((r) => r.halted)?.halted;
+    const halted = halt ? `${oneLine(halt.message)}; nothing recorded is lost: free space there, then \`outlast resume ${opts.record.id}\` continues` : null;
+    return { results, interrupted: stop.signal.aborted || halted !== null, halted };
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);

@@ -3,7 +3,8 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError, oneLine } from '../core/errors.js';
 import { versions } from '../runner/provenance.js';
-import { EXIT } from './common.js';
+import { asDiskFull, isDiskFullError } from '../store/disk.js';
+import { EXIT, layoutFor } from './common.js';
 import * as call from './call.js';
 import * as check from './check.js';
 import * as gateway from './gateway.js';
@@ -36,6 +37,11 @@ try {
   if (err instanceof CommanderError) {
     // Commander already printed its one-line message (or the help/version text).
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (isDiskFullError(err)) {
+    // outlast's own files found the disk full before any rollout could stop cleanly (the database, experiment.json)
+    const full = asDiskFull(err, layoutFor(program.opts()).db)!;
+    process.stderr.write(`outlast: ${oneLine(full.message)}; nothing recorded is lost: free space there, then run the command again (or \`outlast resume\`)\n`);
+    process.exitCode = EXIT.storage;
   } else if (isUserError(err)) {
     process.stderr.write(`outlast: ${oneLine(err.message)}\n`);
     process.exitCode = err.exitCode;

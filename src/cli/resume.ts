@@ -6,6 +6,7 @@ import { readExperiment } from '../runner/experiment.js';
 import { createSandbox } from '../sandbox/index.js';
 import { loadTask } from '../tasks/load.js';
 import { catchUp } from '../store/rebuild.js';
+import type { Layout } from '../store/layout.js';
 import { EXIT, layoutFor, positiveInt, withStore } from './common.js';
 import { executeExperiment } from './execute.js';
 import { summarize } from './run.js';
@@ -24,10 +25,14 @@ export function register(program: Command): void {
         const caught = await catchUp(layout, store, id);
         for (const s of caught.skipped) process.stderr.write(`outlast: not resumable: ${s.reason}\n`);
         let exps = id ? [await store.getExperiment(id)] : await store.listExperiments();
-        if (id && !exps[0]) throw new UserError(`no experiment "${id}" (see \`outlast list\`)`);
+        if (id && !exps[0]) {
+          const stopped = caught.skipped.find((s) => s.file === layout.experimentFile(id));
+          throw new UserError(stopped ? `nothing to resume in experiment "${id}": ${stopped.reason}` : `no experiment "${id}" under ${layout.experimentsDir} (see \`outlast list\`)`);
+        }
+        const known = exps.length;
         exps = exps.filter((e) => e && e.finished < e.rollouts);
         if (exps.length === 0) {
-          process.stdout.write('nothing to resume: every rollout has finished\n');
+          process.stdout.write(`${nothingToResume(layout, known, caught.skipped.length)}\n`);
           return EXIT.ok;
         }
         let code: number = EXIT.ok;
@@ -40,12 +45,24 @@ export function register(program: Command): void {
             tasks.set(t.name, task);
           }
           const sandbox = await createSandbox(record.sandbox);
-          const { results, interrupted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency });
+          const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency });
           process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n${summarize(results).line}\n`);
+          if (halted) {
+            process.stderr.write(`outlast: ${halted}\n`);
+            return EXIT.storage;
+          }
           if (interrupted) return EXIT.interrupted;
           if (summarize(results).problems) code = EXIT.failures;
         }
         return code;
       });
     });
+}
+
+/** Why there is nothing to resume, in one line with the place looked in. */
+export function nothingToResume(layout: Layout, experiments: number, unplanned: number): string {
+  const where = layout.experimentsDir;
+  const stopped = unplanned ? `; ${unplanned} experiment director${unplanned === 1 ? 'y was' : 'ies were'} stopped before writing a plan (experiment.json), with nothing to continue` : '';
+  if (experiments === 0) return `nothing to resume: no experiment under ${where}${stopped}`;
+  return `nothing to resume: every rollout of the ${experiments} experiment${experiments === 1 ? '' : 's'} under ${where} has finished${stopped}`;
 }

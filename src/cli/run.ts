@@ -129,7 +129,7 @@ export function register(program: Command): void {
     .option('-S, --set <key=value>', 'a setting of the agent harness, repeatable (outlast: idle_rounds, compact_threshold, context_window, keep_recent_turns, command_timeout_sec, output_bytes, temperature, max_tokens, model_retries; see docs/harness.md)', setting)
     .addHelpText(
       'after',
-      '\nResults go to the home directory (--home, $OUTLAST_HOME, default ./.outlast): experiment.json,\none trajectory.jsonl per rollout, and the outlast.db index. See them again with `outlast show`.\n\nExit codes: 0 all rollouts finished (whatever their scores), 1 some ended in infra_error or task_error,\n2 bad input, 3 internal error, 130 interrupted (continue with `outlast resume`).',
+      '\nResults go to the home directory (--home, $OUTLAST_HOME, default ./.outlast): experiment.json,\none trajectory.jsonl per rollout, and the outlast.db index. See them again with `outlast show`.\n\nExit codes: 0 all rollouts finished (whatever their scores), 1 some ended in infra_error or task_error,\n2 bad input, 3 internal error, 4 the disk is full (free space, then `outlast resume`),\n130 interrupted (continue with `outlast resume`).',
     )
     .action(async (paths: string[], opts: LimitOptions & { harness?: string[]; repeats: number; concurrency?: number; sandbox: SandboxMode; model?: string[]; models?: string; set?: Record<string, unknown> }) => {
       const sandbox = await createSandbox(opts.sandbox);
@@ -152,10 +152,14 @@ export function register(program: Command): void {
           limits: limitOverrides(opts),
           harnessSettings: opts.set,
         });
-        const { results, interrupted } = await executeExperiment({ layout, store, record, tasks: byName, sandbox, concurrency });
+        const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks: byName, sandbox, concurrency });
         process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n`);
         const s = summarize(results);
         process.stdout.write(s.line + '\n');
+        if (halted) {
+          process.stderr.write(`outlast: ${halted}\n`);
+          return EXIT.storage;
+        }
         if (interrupted) return EXIT.interrupted;
         return s.problems ? EXIT.failures : EXIT.ok;
       });

@@ -1,4 +1,5 @@
-// `outlast show [experiment]`: one line per rollout of an experiment (the latest by default).
+// `outlast show [experiment]`: one line per rollout of an experiment (the latest by default). The
+// duration is summed over a rollout's attempts, and says how many there were when it was resumed.
 import type { Command } from 'commander';
 import type { RolloutRow } from '../store/store.js';
 import { layoutFor, resolveExperiment, withStore, type HomeOptions } from './common.js';
@@ -14,7 +15,7 @@ export function rolloutTable(rows: RolloutRow[]): string {
       r.outcome ?? r.status,
       formatScore(r.score),
       r.passed === null ? '-' : r.passed ? 'yes' : 'no',
-      formatDuration(r.wall_ms),
+      formatDuration(r.wall_ms) + (r.attempts !== null && r.attempts > 1 ? ` (${r.attempts} attempts)` : ''),
     ]),
   );
 }

@@ -40,7 +40,8 @@ export interface ModelRequestEvent extends EventBase {
   /** Size of the request: messages and tools counted, not their content. */
   messages: number;
   tools: number;
-  /** Bytes of the client's request body. */
+  /** Bytes of the client's request body: also the basis of the estimate for a call that never got
+   *  its response (`model.unmetered`). */
   request_bytes?: number;
   /** Set when the gateway lowered the call's output limit (max_tokens) to what the budget had left. */
   output_limit?: number;
@@ -86,6 +87,28 @@ export interface ToolCallRef {
   id: string;
   name: string;
   arguments: unknown;
+}
+
+/**
+ * A model call that was in flight when the runner stopped (a crash, a kill): its `model.request` is
+ * in the log, its `model.response` never came, so the upstream's usage is unknown although the call
+ * may well have been billed. Recorded when the rollout resumes, once per such request, with an
+ * estimate; counted apart from the metered calls (never added to `cost_usd` or `usage` totals).
+ */
+export interface ModelUnmeteredEvent extends EventBase {
+  type: 'model.unmetered';
+  /** The `call_id` and `seq` of the request that got no response. */
+  call_id: string;
+  request_seq: number;
+  model: string;
+  /** Estimated usage and its cost at the endpoint's prices (0 when unpriced). */
+  usage: Usage;
+  cost_usd: number;
+  price_table: string;
+  /** What the estimate rests on: the request's size in bytes, the previous call's usage, or nothing. */
+  basis: 'request_bytes' | 'previous_call' | 'none';
+  /** Why it is unmetered, in one line. */
+  reason: string;
 }
 
 export interface AssistantEvent extends EventBase {
@@ -230,6 +253,7 @@ export type TrajectoryEvent =
   | PhaseEvent
   | ModelRequestEvent
   | ModelResponseEvent
+  | ModelUnmeteredEvent
   | AssistantEvent
   | ToolCallEvent
   | ToolResultEvent
@@ -252,6 +276,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'phase',
   'model.request',
   'model.response',
+  'model.unmetered',
   'assistant',
   'tool.call',
   'tool.result',

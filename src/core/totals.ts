@@ -10,11 +10,19 @@ export interface ModelTotals {
   cost_usd: number;
   /** Time spent waiting on upstream retries (excluded from working time). */
   retry_wait_ms: number;
+  /** Calls in flight when an attempt stopped (model.unmetered), with their estimates: never in `usage` or `cost_usd`. */
+  unmetered: { calls: number; usage: Usage; cost_usd: number };
 }
 
 export function modelTotals(events: Iterable<TrajectoryEvent>): ModelTotals {
-  const t: ModelTotals = { calls: 0, usage: zeroUsage(), cost_usd: 0, retry_wait_ms: 0 };
+  const t: ModelTotals = { calls: 0, usage: zeroUsage(), cost_usd: 0, retry_wait_ms: 0, unmetered: { calls: 0, usage: zeroUsage(), cost_usd: 0 } };
   for (const e of events) {
+    if (e.type === 'model.unmetered') {
+      t.unmetered.calls++;
+      t.unmetered.usage = addUsage(t.unmetered.usage, e.usage);
+      t.unmetered.cost_usd += e.cost_usd;
+      continue;
+    }
     if (e.type !== 'model.response') continue;
     t.calls++;
     t.usage = addUsage(t.usage, e.usage);

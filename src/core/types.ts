@@ -206,13 +206,21 @@ export interface RolloutSpec {
 
 /** Totals recorded when a rollout finishes. */
 export interface RolloutTotals {
+  /** Wall time summed over the rollout's attempts (see core/attempts.ts). */
   wall_ms: number;
   /** Wall time minus time spent waiting on upstream retries. */
   working_ms: number;
+  /** Time in the harness and in grading, each summed over the attempts. */
   harness_ms: number;
   verify_ms: number;
+  /** How many attempts ran (1 + the resumes); absent in logs written before it was recorded (read as 1). */
+  attempts?: number;
   tool_calls: number;
   turns: number;
+  /** Metered usage and cost (the model.response events). */
   usage: Usage;
   cost_usd: number;
+  /** Calls in flight when an attempt stopped, never metered (model.unmetered): their count and
+   *  estimated usage and cost, apart from the metered figures. Absent when there were none. */
+  unmetered?: { calls: number; usage: Usage; cost_usd: number };
 }

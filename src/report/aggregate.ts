@@ -90,6 +90,16 @@ interface StatOpts {
   minClusters: number;
 }
 
+/** A rollout's wall time over all its attempts: the log's summary knows (older logs' totals counted only the last attempt). */
+function wallMs(u: Unit): number | null {
+  return u.s?.wall_ms ?? u.row.wall_ms;
+}
+
+/** A rollout's attempts: from its log, else its row, else 1. */
+function attempts(u: Unit): number {
+  return u.s && u.s.attempts > 0 ? u.s.attempts : (u.row.attempts ?? 1);
+}
+
 function groupStats(all: Unit[], key: string, family: string | null, o: StatOpts): GroupStats {
   const first = all[0]!;
   const outcomes = { completed: 0, gave_up: 0, budget_exhausted: 0, timeout: 0, task_error: 0, infra_error: 0, running: 0, pending: 0 };
@@ -147,8 +157,10 @@ function groupStats(all: Unit[], key: string, family: string | null, o: StatOpts
     endurance: {
       tool_calls: dist(finishedNums((u) => u.s?.tool_calls ?? u.row.tool_calls)),
       turns: dist(finishedNums((u) => (u.s ? u.s.turns : null))),
-      wall_ms: dist(finishedNums((u) => u.row.wall_ms ?? u.s?.wall_ms)),
+      wall_ms: dist(finishedNums(wallMs)),
       working_ms: dist(finishedNums((u) => u.s?.working_ms)),
+      attempts: dist(finishedNums(attempts)),
+      resumed: scored.filter((u) => attempts(u) > 1).length,
     },
     tokens: { total, per_task: perTask },
     cost: {
@@ -157,6 +169,8 @@ function groupStats(all: Unit[], key: string, family: string | null, o: StatOpts
       per_solved_task_usd: solved ? cost / solved : null,
       output_tokens_per_score: scoreSum > 0 && total.output > 0 ? total.output / scoreSum : null,
       solved,
+      unmetered_calls: sum((u) => u.s?.unmetered.calls ?? 0),
+      unmetered_usd_estimate: sum((u) => u.s?.unmetered.cost_usd ?? 0),
     },
     latency: { ttft_ms: dist(ttft), output_tps: dist(tps) },
     cache_hit_ratio: total.input > 0 ? total.cached / total.input : null,
@@ -321,7 +335,7 @@ function figures(groups: Map<string, Unit[]>, prov: FigureProvenance): Figure[] 
       'step',
       'hours',
       'share still working',
-      gs.map(([k, us]) => ({ name: k, points: survival(scored(us).map((u) => (u.row.wall_ms ?? u.s?.wall_ms ?? 0) / 3_600_000)) })),
+      gs.map(([k, us]) => ({ name: k, points: survival(scored(us).map((u) => (wallMs(u) ?? 0) / 3_600_000)) })),
       prov,
     ),
     figure('ttft', 'Time to first token (ECDF)', 'ecdf', 'TTFT (ms)', 'share of calls ≤ x', gs.map(([k, us]) => ({ name: k, points: ecdf(scored(us).flatMap((u) => u.s?.ttft_ms ?? [])) })), prov),
@@ -345,8 +359,11 @@ function brief(u: Unit): RolloutBrief {
     excluded: !u.scored,
     tool_calls: u.s?.tool_calls ?? u.row.tool_calls ?? 0,
     turns: u.s?.turns ?? 0,
-    wall_ms: u.row.wall_ms ?? u.s?.wall_ms ?? null,
+    wall_ms: wallMs(u),
+    attempts: attempts(u),
     cost_usd: u.s?.cost_usd ?? u.row.cost_usd ?? 0,
+    unmetered_calls: u.s?.unmetered.calls ?? 0,
+    unmetered_usd_estimate: u.s?.unmetered.cost_usd ?? 0,
     events: u.row.events,
     evaluations: u.s?.evaluations.length ?? 0,
     flags: u.s?.flags.total ?? 0,

@@ -1,5 +1,6 @@
 // Number formatting shared by the terminal table, the HTML report and the web viewer (which imports
-// this file directly), so the same number reads the same everywhere. Pure, no imports.
+// this file directly), so the same number reads the same everywhere. Pure; it imports types only.
+import type { GroupStats } from './schema.js';
 
 export const DASH = '–';
 
@@ -83,4 +84,17 @@ export function fmtOutcomes(o: Record<string, number>): string {
     if (o[k]) parts.push(`${o[k]} ${label}`);
   }
   return parts.join(', ');
+}
+
+/** Attempts per rollout: "1" when none was resumed, else how many were and the most attempts. */
+export function fmtAttempts(g: GroupStats): string {
+  const e = g.endurance;
+  if (e.attempts.n === 0) return '–';
+  return e.resumed === 0 ? '1' : `${e.resumed} of ${e.attempts.n} resumed (max ${fmtNum(e.attempts.max, 0)})`;
+}
+
+/** The calls never metered, said apart from the metered cost. */
+export function unmeteredLine(g: GroupStats): string {
+  const n = g.cost.unmetered_calls;
+  return `${n} call${n === 1 ? '' : 's'} unmetered (crash), ~${fmtUsd(g.cost.unmetered_usd_estimate)} estimated (not in the cost above)`;
 }

@@ -1,7 +1,7 @@
 // The single-file HTML report: inline CSS, charts drawn as inline SVG at generation time, the report
 // JSON embedded for tools. Nothing in it refers to the network, so it opens from disk anywhere.
 // Charts are static SVG here (no script needed, prints well, small); the live viewer uses uPlot.
-import { fmtCi, fmtFixed, fmtDelta, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd } from './format.js';
+import { fmtAttempts, fmtCi, fmtFixed, fmtDelta, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd, unmeteredLine } from './format.js';
 import type { Figure, GroupStats, Report } from './schema.js';
 import { extent } from './stats.js';
 
@@ -27,8 +27,9 @@ function groupTable(gs: GroupStats[], conf: number, prefix: string): string {
 function detailTables(gs: GroupStats[]): string {
   const end = gs.map(
     (g) =>
-      `<tr>${td('key', g.key, g.key)}${td('endurance.tool_calls.p50', g.key, fmtNum(g.endurance.tool_calls.p50, 1))}${td('endurance.tool_calls.p95', g.key, fmtNum(g.endurance.tool_calls.p95, 1))}${td('endurance.turns.p50', g.key, fmtNum(g.endurance.turns.p50, 1))}${td('endurance.wall_ms.p50', g.key, fmtMs(g.endurance.wall_ms.p50))}${td('endurance.working_ms.p50', g.key, fmtMs(g.endurance.working_ms.p50))}</tr>`,
+      `<tr>${td('key', g.key, g.key)}${td('endurance.tool_calls.p50', g.key, fmtNum(g.endurance.tool_calls.p50, 1))}${td('endurance.tool_calls.p95', g.key, fmtNum(g.endurance.tool_calls.p95, 1))}${td('endurance.turns.p50', g.key, fmtNum(g.endurance.turns.p50, 1))}${td('endurance.wall_ms.p50', g.key, fmtMs(g.endurance.wall_ms.p50))}${td('endurance.working_ms.p50', g.key, fmtMs(g.endurance.working_ms.p50))}${td('endurance.attempts', g.key, fmtAttempts(g))}</tr>`,
   );
+  const unmetered = gs.filter((g) => g.cost.unmetered_calls > 0).map((g) => `<p class="unmetered" data-key="${esc(g.key)}">${esc(`${g.key}: ${unmeteredLine(g)}`)}</p>`);
   const cost = gs.map(
     (g) =>
       `<tr>${td('key', g.key, g.key)}${td('tokens.per_task.input', g.key, fmtTokens(g.tokens.per_task?.input))}${td('tokens.per_task.cached', g.key, fmtTokens(g.tokens.per_task?.cached))}${td('tokens.per_task.cache_write', g.key, fmtTokens(g.tokens.per_task?.cache_write))}${td('tokens.per_task.output', g.key, fmtTokens(g.tokens.per_task?.output))}${td('tokens.per_task.reasoning', g.key, fmtTokens(g.tokens.per_task?.reasoning))}${td('cost.per_task_usd', g.key, fmtUsd(g.cost.per_task_usd))}${td('cost.per_solved_task_usd', g.key, fmtUsd(g.cost.per_solved_task_usd))}${td('cost.output_tokens_per_score', g.key, fmtTokens(g.cost.output_tokens_per_score))}${td('cache_hit_ratio', g.key, fmtPct(g.cache_hit_ratio))}</tr>`,
@@ -40,9 +41,11 @@ function detailTables(gs: GroupStats[]): string {
   const t = (h: string[], rows: string[]) => `<table><thead><tr>${h.map((x) => `<th>${esc(x)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
   return [
     '<h2>Endurance</h2>',
-    t(['model × harness', 'tool calls p50', 'tool calls p95', 'turns p50', 'wall time p50', 'working time p50'], end),
+    t(['model × harness', 'tool calls p50', 'tool calls p95', 'turns p50', 'wall time p50', 'working time p50', 'attempts'], end),
+    '<p><small>Wall and working time are summed over each rollout\'s attempts (a resumed rollout counts all of its time, not the pause).</small></p>',
     '<h2>Tokens and cost <small>(per task = mean per scored rollout)</small></h2>',
     t(['model × harness', 'input', 'cached', 'cache write', 'output', 'reasoning', 'cost/task', 'cost/solved task', 'output tokens/score', 'cache hit'], cost),
+    ...unmetered,
     '<h2>Latency and monitor flags</h2>',
     t(['model × harness', 'model calls', 'TTFT p50', 'TTFT p95', 'out tok/s p50', 'out tok/s p95', 'flags', 'confirmed'], lat),
   ].join('\n');

@@ -45,7 +45,17 @@ export const groupSchema = z.object({
   pass_at_1: nnum,
   /** pass@k with k = the fewest repeats any task has (k ≥ 2), or null. */
   pass_at_k: z.object({ k: z.number().int(), value: num }).nullable(),
-  endurance: z.object({ tool_calls: distSchema, turns: distSchema, wall_ms: distSchema, working_ms: distSchema }),
+  /** Per finished rollout; wall and working time summed over its attempts. */
+  endurance: z.object({
+    tool_calls: distSchema,
+    turns: distSchema,
+    wall_ms: distSchema,
+    working_ms: distSchema,
+    /** Attempts per rollout (1 + the resumes after a crash, an interrupt or a full disk). */
+    attempts: distSchema,
+    /** Rollouts that took more than one attempt. */
+    resumed: z.number().int(),
+  }),
   tokens: z.object({ total: usageSchema, per_task: usageSchema.nullable() }),
   cost: z.object({
     total_usd: num,
@@ -53,6 +63,9 @@ export const groupSchema = z.object({
     per_solved_task_usd: nnum,
     output_tokens_per_score: nnum,
     solved: z.number().int(),
+    /** Calls in flight when an attempt stopped, never metered (model.unmetered), and their estimated cost: not in total_usd. */
+    unmetered_calls: z.number().int(),
+    unmetered_usd_estimate: num,
   }),
   latency: z.object({ ttft_ms: distSchema, output_tps: distSchema }),
   cache_hit_ratio: nnum,
@@ -131,8 +144,13 @@ export const rolloutBriefSchema = z.object({
   excluded: z.boolean(),
   tool_calls: z.number().int(),
   turns: z.number().int(),
+  /** Summed over the attempts. */
   wall_ms: nnum,
+  attempts: z.number().int(),
   cost_usd: num,
+  /** Calls never metered (in flight at a crash) and their estimated cost, apart from cost_usd. */
+  unmetered_calls: z.number().int(),
+  unmetered_usd_estimate: num,
   events: z.number().int(),
   evaluations: z.number().int(),
   flags: z.number().int(),

@@ -1,5 +1,6 @@
 // Per-rollout event summaries: everything a report needs from a trajectory that the store's rollout
 // row does not carry (metering, intermediate evaluations, flags, provenance). Pure: feed it events.
+import { AttemptClock } from '../core/attempts.js';
 import type { TrajectoryEvent } from '../core/events.js';
 import type { Limits, Outcome, Usage } from '../core/types.js';
 import { addUsage, zeroUsage } from '../core/usage.js';
@@ -8,7 +9,7 @@ export interface EvaluationPoint {
   seq: number;
   /** Tool calls made so far in the rollout. */
   tool_calls: number;
-  /** Hours since the rollout (first) started. */
+  /** Hours of the rollout's wall time at this point, summed over its attempts so far. */
   hours: number;
   score: number;
 }
@@ -36,8 +37,13 @@ export interface RolloutSummary {
   score: number | null;
   passed: boolean | null;
   reason: string | null;
+  /** Wall and working time summed over the attempts (from the finish totals; counted from the events for older logs). */
   wall_ms: number | null;
   working_ms: number | null;
+  /** Attempts the log shows (1 + the resumes; 0 before any start). */
+  attempts: number;
+  /** Calls in flight when an attempt stopped, never metered: their count and estimated usage and cost (apart from `usage` and `cost_usd`). */
+  unmetered: { calls: number; usage: Usage; cost_usd: number };
   tool_calls: number;
   turns: number;
   model_calls: number;
@@ -84,6 +90,8 @@ export function emptySummary(rolloutId: string): RolloutSummary {
     reason: null,
     wall_ms: null,
     working_ms: null,
+    attempts: 0,
+    unmetered: { calls: 0, usage: zeroUsage(), cost_usd: 0 },
     tool_calls: 0,
     turns: 0,
     model_calls: 0,
@@ -114,12 +122,22 @@ export function emptySummary(rolloutId: string): RolloutSummary {
   };
 }
 
+/** The attempts' times as each summary's events show them (kept beside it: a summary is plain JSON). */
+const clocks = new WeakMap<RolloutSummary, AttemptClock>();
+function clockOf(s: RolloutSummary): AttemptClock {
+  let c = clocks.get(s);
+  if (!c) clocks.set(s, (c = new AttemptClock()));
+  return c;
+}
+
 /** Fold one event into a summary (mutates and returns it). Events must come in log order. */
 export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary {
   s.events++;
+  clockOf(s).observe(e);
   switch (e.type) {
     case 'rollout.started': {
       if (s.started_at === null) s.started_at = e.t;
+      s.attempts++;
       if (e.resumed) s.provenance.resumed++;
       const p = s.provenance;
       p.outlast = e.versions.outlast;
@@ -147,6 +165,11 @@ export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary 
       if (e.price_table && !s.provenance.price_tables.includes(e.price_table)) s.provenance.price_tables.push(e.price_table);
       break;
     }
+    case 'model.unmetered':
+      s.unmetered.calls++;
+      s.unmetered.usage = addUsage(s.unmetered.usage, e.usage);
+      s.unmetered.cost_usd += e.cost_usd;
+      break;
     case 'assistant':
       s.turns++;
       break;
@@ -154,8 +177,8 @@ export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary 
       s.tool_calls++;
       break;
     case 'evaluation': {
-      const t0 = s.started_at ? Date.parse(s.started_at) : Date.parse(e.t);
-      s.evaluations.push({ seq: e.seq, tool_calls: e.tool_calls, hours: (Date.parse(e.t) - t0) / 3_600_000, score: e.score });
+      // hours of the rollout's own time (its attempts so far), not of the clock between them
+      s.evaluations.push({ seq: e.seq, tool_calls: e.tool_calls, hours: clockOf(s).times(Date.parse(e.t)).wall_ms / 3_600_000, score: e.score });
       break;
     }
     case 'context.compacted':
@@ -179,8 +202,15 @@ export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary 
       s.score = e.score ? e.score.value : null;
       s.passed = e.score ? e.score.passed : null;
       s.reason = e.reason;
-      s.wall_ms = e.totals.wall_ms;
-      s.working_ms = e.totals.working_ms;
+      if (typeof e.totals.attempts === 'number') {
+        s.wall_ms = e.totals.wall_ms;
+        s.working_ms = e.totals.working_ms;
+      } else {
+        // a log from before totals spanned attempts: its wall_ms is the last attempt's; sum them
+        const t = clockOf(s).times();
+        s.wall_ms = t.attempts > 1 ? Math.max(e.totals.wall_ms, t.wall_ms) : e.totals.wall_ms;
+        s.working_ms = Math.max(0, s.wall_ms - (e.totals.wall_ms - e.totals.working_ms));
+      }
       // The finish totals are authoritative (they survive a resume); keep the larger of the two counts.
       s.tool_calls = Math.max(s.tool_calls, e.totals.tool_calls);
       s.turns = Math.max(s.turns, e.totals.turns);

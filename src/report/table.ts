@@ -1,6 +1,6 @@
 // The terminal rendering of a Report: a few narrow tables and the provenance block.
 import { renderTable } from './plain-table.js';
-import { fmtCi, fmtFixed, fmtDelta, fmtInt, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd } from './format.js';
+import { fmtAttempts, fmtCi, fmtFixed, fmtDelta, fmtInt, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd, unmeteredLine } from './format.js';
 import type { GroupStats, Report } from './schema.js';
 
 function scoreRows(gs: GroupStats[], withFamily: boolean): (string | number)[][] {
@@ -33,16 +33,18 @@ export function renderReportTable(r: Report): string {
     out.push('', 'Endurance (p50 / p95 per rollout)');
     out.push(
       renderTable(
-        ['model × harness', 'tool calls', 'turns', 'wall time', 'working time'],
+        ['model × harness', 'tool calls', 'turns', 'wall time', 'working time', 'attempts'],
         r.groups.map((g) => [
           g.key,
           `${fmtNum(g.endurance.tool_calls.p50, 1)} / ${fmtNum(g.endurance.tool_calls.p95, 1)}`,
           `${fmtNum(g.endurance.turns.p50, 1)} / ${fmtNum(g.endurance.turns.p95, 1)}`,
           `${fmtMs(g.endurance.wall_ms.p50)} / ${fmtMs(g.endurance.wall_ms.p95)}`,
           `${fmtMs(g.endurance.working_ms.p50)} / ${fmtMs(g.endurance.working_ms.p95)}`,
+          fmtAttempts(g),
         ]),
       ),
     );
+    out.push('(wall and working time summed over each rollout\'s attempts: a resumed rollout counts all of its time, not the pause)');
     out.push('', 'Tokens and cost (per task = mean per scored rollout)');
     out.push(
       renderTable(
@@ -61,6 +63,7 @@ export function renderReportTable(r: Report): string {
         ]),
       ),
     );
+    for (const g of r.groups) if (g.cost.unmetered_calls > 0) out.push(`${g.key}: ${unmeteredLine(g)}`);
     out.push('', 'Latency (successful model calls) and monitor flags');
     out.push(
       renderTable(

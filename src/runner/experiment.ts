@@ -11,6 +11,7 @@ import { startGateway, type Gateway } from '../gateway/index.js';
 import { DEFAULT_GATEWAY_SETTINGS, type GatewaySettings, type ModelsConfig } from '../models/config.js';
 import { createHarness } from '../harnesses/index.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { asDiskFull } from '../store/disk.js';
 import type { Layout } from '../store/layout.js';
 import type { ExperimentRecord, Store } from '../store/store.js';
 import { versions } from './provenance.js';
@@ -57,11 +58,17 @@ export function rolloutSeed(experimentId: string, id: string): number {
 
 function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  const fd = fs.openSync(tmp, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
+  const text = JSON.stringify(value, null, 2) + '\n';
+  try {
+    fs.writeFileSync(tmp, text);
+    const fd = fs.openSync(tmp, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw asDiskFull(err, file, Buffer.byteLength(text)) ?? err;
+  }
 }
 
 export async function createExperiment(layout: Layout, store: Store, plan: ExperimentPlan): Promise<ExperimentRecord> {
@@ -151,9 +158,15 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
     });
   }
   const gate = new ExclusiveGate();
+  // A rollout halted by its storage (a full disk) halts the others too: they would all meet it.
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = stop.signal;
   const worker = async (): Promise<void> => {
     for (;;) {
-      if (opts.signal?.aborted) return;
+      if (signal.aborted) return;
       const r = queue.shift();
       if (!r) return;
       const task = opts.tasks.get(r.task);
@@ -174,7 +187,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
         sandbox: opts.sandbox.mode,
       };
       const release = await gate.acquire(runsExclusively(task));
-      if (opts.signal?.aborted) return release();
+      if (signal.aborted) return release();
       opts.progress?.rolloutStarted?.(r.rollout_id);
       const res = await runRollout({
         layout: opts.layout,
@@ -184,13 +197,14 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
         harness,
         sandbox: opts.sandbox,
         model: endpoint && gateway ? { gateway, endpoint } : undefined,
-        signal: opts.signal,
+        signal,
         onEvent: (e) => opts.progress?.event?.(r.rollout_id, e),
       }).catch((e: unknown) => {
         release();
         throw e;
       });
       results.push(res);
+      if (res.halted && !signal.aborted) stop.abort(res.halted);
       opts.progress?.rolloutFinished?.(r.rollout_id, res);
       release();
     }
@@ -199,6 +213,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
   try {
     await Promise.all(Array.from({ length: n }, worker));
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     await gateway?.close();
   }
   return results;

@@ -7,7 +7,7 @@ import { isUserError } from '../core/errors.js';
 import type { Layout } from './layout.js';
 import { parseExperimentRecord } from './record.js';
 import type { ExperimentRecord, Store } from './store.js';
-import { readTrajectory } from './trajectory.js';
+import { readTrajectory, readTrajectoryFrom } from './trajectory.js';
 
 export interface RebuildProgress {
   experiment: string;
@@ -85,32 +85,79 @@ async function indexPlan(layout: Layout, store: Store, { record, rollouts }: Pla
  * experiment.json was written but never indexed, and events appended to a log but not yet indexed
  * when the runner was killed, are indexed now. `outlast resume` runs this first, so it sees every
  * unfinished rollout the files show. `only` limits it to one experiment.
+ *
+ * It reads only what the store lacks: an experiment the store already has is not read again (its
+ * experiment.json is written once, before anything runs), and a log is read only past the end of
+ * its indexed part (the store's indexedEnds; a log whose size is that end is not opened at all).
+ * With nothing new, that is one directory listing and one stat per rollout.
  */
 export async function catchUp(layout: Layout, store: Store, only?: string): Promise<RebuildReport> {
   const started = performance.now();
   const report: RebuildReport = { experiments: 0, rollouts: 0, events: 0, torn: [], bad: [], skipped: [], ms: 0 };
-  for (const plan of scan(layout, report)) if (only === undefined || plan.record.id === only) await indexPlan(layout, store, plan, report);
+  for (const id of subdirs(layout.experimentsDir)) {
+    if (only !== undefined && id !== only) continue;
+    let record = (await store.getExperiment(id))?.record;
+    if (!record) {
+      const plan = readPlan(layout, id, report);
+      if (!plan) continue;
+      record = plan;
+      await store.putExperiment(record);
+    }
+    report.experiments++;
+    const ends = await store.indexedEnds(id);
+    const found = subdirs(path.join(layout.experimentDir(id), 'rollouts'));
+    for (const rolloutId of new Set([...record.rollouts.map((r) => r.rollout_id), ...found])) {
+      const file = layout.trajectory(id, rolloutId);
+      const size = fs.statSync(file, { throwIfNoEntry: false })?.size;
+      if (size === undefined) continue;
+      const end = ends.get(rolloutId) ?? 0;
+      if (size === end) continue; // indexed to its last line
+      let read;
+      try {
+        // past the indexed end only; a log shorter than that was rewritten: all of it again
+        read = readTrajectoryFrom(file, size > end ? end : 0);
+      } catch (e) {
+        report.skipped.push({ file, reason: (e as Error).message });
+        continue;
+      }
+      if (read.events.length) {
+        if (store.applyEvents) await store.applyEvents(id, rolloutId, file, read.events, read.positions);
+        else for (let i = 0; i < read.events.length; i++) await store.applyEvent(id, rolloutId, file, read.events[i]!, read.positions[i]!);
+      }
+      if (read.torn) report.torn.push({ file, ...read.torn });
+      for (const b of read.bad) report.bad.push({ file, ...b });
+      report.rollouts++;
+      report.events += read.events.length;
+    }
+  }
   report.ms = Math.round(performance.now() - started);
   return report;
+}
+
+/** An experiment's experiment.json, validated; null (with the reason in `report.skipped`) when it cannot be used. */
+function readPlan(layout: Layout, id: string, report: RebuildReport): ExperimentRecord | null {
+  const file = layout.experimentFile(id);
+  let record: ExperimentRecord;
+  try {
+    record = parseExperimentRecord(fs.readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    const reason = isUserError(e) ? e.message : (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: missing (the run was stopped before it wrote its plan)` : String(e);
+    report.skipped.push({ file, reason });
+    return null;
+  }
+  if (record.id !== id) {
+    report.skipped.push({ file, reason: `${file}: id "${record.id}" does not match its directory "${id}"` });
+    return null;
+  }
+  return record;
 }
 
 /** Read and validate every experiment.json, and find each experiment's trajectory files. */
 function scan(layout: Layout, report: RebuildReport): Plan[] {
   const plans: Plan[] = [];
   for (const id of subdirs(layout.experimentsDir)) {
-    const file = layout.experimentFile(id);
-    let record: ExperimentRecord;
-    try {
-      record = parseExperimentRecord(fs.readFileSync(file, 'utf8'), file);
-    } catch (e) {
-      const reason = isUserError(e) ? e.message : (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: missing (the run was stopped before it wrote its plan)` : String(e);
-      report.skipped.push({ file, reason });
-      continue;
-    }
-    if (record.id !== id) {
-      report.skipped.push({ file, reason: `${file}: id "${record.id}" does not match its directory "${id}"` });
-      continue;
-    }
+    const record = readPlan(layout, id, report);
+    if (!record) continue;
     const planned = record.rollouts.map((r) => r.rollout_id);
     const found = subdirs(path.join(layout.experimentDir(id), 'rollouts'));
     const ids = [...new Set([...planned, ...found])];

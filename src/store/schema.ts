@@ -69,8 +69,45 @@ CREATE TABLE events (
 CREATE INDEX events_by_type ON events (experiment_id, rollout_id, type, seq);
 `;
 
+// V2: an event index no larger than it needs to be. V1 kept one row per event carrying both text
+// keys, the time and the type name, twice (table and type index): about 200 bytes per event, as much
+// as a log of short events. V2 keys each trajectory by a small integer (trajectories.rk) and each
+// event type by a code (event_types), and drops the time (the line itself has it): a row is a few
+// varints. Queries need no more: page a rollout's events by seq, or by type and seq, to the lines.
+// Also: rollouts.attempts (1 + the resumes: counted from rollout.started events, and taken from
+// rollout.finished's totals when they carry it; NULL for rows migrated from V1).
+const V2 = `
+CREATE TABLE trajectories (
+  rk            INTEGER PRIMARY KEY,
+  experiment_id TEXT NOT NULL,
+  rollout_id    TEXT NOT NULL,
+  UNIQUE (experiment_id, rollout_id)
+);
+CREATE TABLE event_types (
+  code INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE event_index (
+  rk          INTEGER NOT NULL,             -- trajectories.rk
+  seq         INTEGER NOT NULL,
+  type        INTEGER NOT NULL,             -- event_types.code
+  line_offset INTEGER NOT NULL,
+  line_length INTEGER NOT NULL,
+  PRIMARY KEY (rk, seq)
+) WITHOUT ROWID;
+CREATE INDEX event_index_by_type ON event_index (rk, type, seq);
+INSERT INTO trajectories (experiment_id, rollout_id) SELECT DISTINCT experiment_id, rollout_id FROM events ORDER BY experiment_id, rollout_id;
+INSERT INTO event_types (name) SELECT DISTINCT type FROM events ORDER BY type;
+INSERT INTO event_index (rk, seq, type, line_offset, line_length)
+  SELECT t.rk, e.seq, et.code, e.line_offset, e.line_length
+  FROM events e JOIN trajectories t USING (experiment_id, rollout_id) JOIN event_types et ON et.name = e.type;
+DROP INDEX events_by_type;
+DROP TABLE events;
+ALTER TABLE rollouts ADD COLUMN attempts INTEGER;
+`;
+
 /** Migrations in order; migration i takes the database from version i to version i + 1. */
-export const MIGRATIONS: readonly string[] = [V1];
+export const MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this build of outlast writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,11 +7,11 @@
 // Derivation rules (applyEvent) are idempotent: applying the same event again, or re-applying a
 // whole log, leaves the same rows. That is what lets rebuild and live indexing agree, and lets a
 // resumed runner re-index its log without double counting.
-//   any event          → an events row (INSERT OR IGNORE by seq); events + 1 only when it was new
-//   rollout.started    → status running, started_at (the first start's), spec fields
+//   any event          → an event_index row (INSERT OR IGNORE by seq); events + 1 only when it was new
+//   rollout.started    → status running, started_at (the first start's), spec fields; attempts + 1 when new
 //   tool.result        → tool_calls + 1 (only when new, and not once finished)
 //   verifier.result    → a scores row keyed by seq
-//   rollout.finished   → status finished, outcome, score, passed, finished_at, totals
+//   rollout.finished   → status finished, outcome, score, passed, finished_at, totals (attempts from them when given)
 // Status changes carry the seq that made them (status_seq): an event older than the one that set the
 // current status never overrides it, so a re-applied start does not un-finish a rollout, while a
 // resumed start (a later seq) does put it back to running.
@@ -60,21 +60,28 @@ function prepareAll(db: Database.Database) {
          repeat = CASE WHEN status = 'pending' THEN excluded.repeat ELSE repeat END,
          trajectory = CASE WHEN trajectory = '' THEN excluded.trajectory ELSE trajectory END`,
     ),
+    trajectoryKey: db.prepare(`SELECT rk FROM trajectories WHERE experiment_id = ? AND rollout_id = ?`),
+    newTrajectoryKey: db.prepare(`INSERT INTO trajectories (experiment_id, rollout_id) VALUES (?, ?) RETURNING rk`),
+    typeCode: db.prepare(`SELECT code FROM event_types WHERE name = ?`),
+    newTypeCode: db.prepare(`INSERT INTO event_types (name) VALUES (?) RETURNING code`),
     indexEvent: db.prepare(
-      `INSERT OR IGNORE INTO events (experiment_id, rollout_id, seq, t, type, line_offset, line_length)
-       VALUES (@experiment_id, @rollout_id, @seq, @t, @type, @offset, @length)`,
+      `INSERT OR IGNORE INTO event_index (rk, seq, type, line_offset, line_length) VALUES (@rk, @seq, @type, @offset, @length)`,
     ),
     // Already indexed: refresh the position (same values unless the log was rewritten).
-    reindexEvent: db.prepare(
-      `UPDATE events SET t = @t, type = @type, line_offset = @offset, line_length = @length
-       WHERE ${PK} AND seq = @seq`,
+    reindexEvent: db.prepare(`UPDATE event_index SET type = @type, line_offset = @offset, line_length = @length WHERE rk = @rk AND seq = @seq`),
+    // Where each rollout's indexed part of its log ends (the end of its highest indexed line).
+    indexedEnds: db.prepare(
+      `SELECT t.rollout_id AS rollout_id,
+         (SELECT ei.line_offset + ei.line_length FROM event_index ei WHERE ei.rk = t.rk ORDER BY ei.seq DESC LIMIT 1) AS end_byte
+       FROM trajectories t WHERE t.experiment_id = ?`,
     ),
     ensureRollout: db.prepare(
       `INSERT OR IGNORE INTO rollouts (experiment_id, rollout_id, trajectory) VALUES (@experiment_id, @rollout_id, @trajectory)`,
     ),
     countEvent: db.prepare(
       `UPDATE rollouts SET events = events + 1, trajectory = @trajectory,
-         tool_calls = CASE WHEN @tool AND status <> 'finished' THEN coalesce(tool_calls, 0) + 1 ELSE tool_calls END
+         tool_calls = CASE WHEN @tool AND status <> 'finished' THEN coalesce(tool_calls, 0) + 1 ELSE tool_calls END,
+         attempts = CASE WHEN @start THEN coalesce(attempts, 0) + 1 ELSE attempts END
        WHERE ${PK}`,
     ),
     setTrajectory: db.prepare(`UPDATE rollouts SET trajectory = @trajectory WHERE ${PK}`),
@@ -94,7 +101,7 @@ function prepareAll(db: Database.Database) {
     ),
     finished: db.prepare(
       `UPDATE rollouts SET status = 'finished', status_seq = @seq, outcome = @outcome, score = @score, passed = @passed,
-         finished_at = @t, wall_ms = @wall_ms, tool_calls = @tool_calls, cost_usd = @cost_usd
+         finished_at = @t, wall_ms = @wall_ms, tool_calls = @tool_calls, cost_usd = @cost_usd, attempts = coalesce(@attempts, attempts)
        WHERE ${PK} AND ${NEWER}`,
     ),
     score: db.prepare(
@@ -107,10 +114,12 @@ function prepareAll(db: Database.Database) {
     rollouts: db.prepare(`SELECT * FROM rollouts WHERE experiment_id = ? ORDER BY ord IS NULL, ord, rollout_id`),
     scores: db.prepare(`SELECT * FROM scores WHERE experiment_id = ? ORDER BY rollout_id, seq`),
     events: db.prepare(
-      `SELECT * FROM events WHERE ${PK} AND seq >= @from ORDER BY seq LIMIT @limit`,
+      `SELECT ei.seq, et.name AS type, ei.line_offset, ei.line_length FROM event_index ei JOIN event_types et ON et.code = ei.type
+       WHERE ei.rk = @rk AND ei.seq >= @from ORDER BY ei.seq LIMIT @limit`,
     ),
     eventsOfType: db.prepare(
-      `SELECT * FROM events WHERE ${PK} AND type = @type AND seq >= @from ORDER BY seq LIMIT @limit`,
+      `SELECT ei.seq, @name AS type, ei.line_offset, ei.line_length FROM event_index ei
+       WHERE ei.rk = @rk AND ei.type = @type AND ei.seq >= @from ORDER BY ei.seq LIMIT @limit`,
     ),
   };
 }
@@ -125,6 +134,9 @@ type Statements = ReturnType<typeof prepareAll>;
 export class SqliteStore implements Store {
   private readonly st: Statements;
   private closed = false;
+  /** Trajectory keys and event type codes already looked up (rows never change once made, until clear()). */
+  private readonly keys = new Map<string, number>();
+  private readonly types = new Map<string, number>();
 
   private constructor(
     /** The database file. */
@@ -197,19 +209,41 @@ export class SqliteStore implements Store {
     })();
   }
 
+  /** The integer key of a trajectory (made on first use; inside the caller's transaction). */
+  private rk(experimentId: string, rolloutId: string, create: boolean): number | null {
+    const k = `${experimentId}\0${rolloutId}`;
+    const hit = this.keys.get(k);
+    if (hit !== undefined) return hit;
+    const row = (this.st.trajectoryKey.get(experimentId, rolloutId) as { rk: number } | undefined) ?? (create ? (this.st.newTrajectoryKey.get(experimentId, rolloutId) as { rk: number }) : undefined);
+    if (!row) return null;
+    this.keys.set(k, row.rk);
+    return row.rk;
+  }
+
+  /** The code of an event type (made on first use; inside the caller's transaction). */
+  private typeCode(name: string, create: boolean): number | null {
+    const hit = this.types.get(name);
+    if (hit !== undefined) return hit;
+    const row = (this.st.typeCode.get(name) as { code: number } | undefined) ?? (create ? (this.st.newTypeCode.get(name) as { code: number }) : undefined);
+    if (!row) return null;
+    this.types.set(name, row.code);
+    return row.code;
+  }
+
   /** The derivation rules for one event (see the top of this file). Runs inside a transaction. */
   private applyOne(experiment_id: string, rollout_id: string, trajectory: string, e: TrajectoryEvent, where: Where): void {
     const key = { experiment_id, rollout_id };
-    const fresh = this.st.indexEvent.run({ ...key, seq: e.seq, t: e.t, type: e.type, offset: where.offset, length: where.length }).changes > 0;
+    const pos = { rk: this.rk(experiment_id, rollout_id, true), seq: e.seq, type: this.typeCode(e.type, true), offset: where.offset, length: where.length };
+    const fresh = this.st.indexEvent.run(pos).changes > 0;
     if (fresh) {
-      const count = { ...key, trajectory, tool: e.type === 'tool.result' ? 1 : 0 };
+      const count = { ...key, trajectory, tool: e.type === 'tool.result' ? 1 : 0, start: e.type === 'rollout.started' ? 1 : 0 };
       if (this.st.countEvent.run(count).changes === 0) {
         // An event for a rollout the plan did not list (or before putExperiment): give it a row.
         this.st.ensureRollout.run({ ...key, trajectory });
         this.st.countEvent.run(count);
       }
     } else {
-      this.st.reindexEvent.run({ ...key, seq: e.seq, t: e.t, type: e.type, offset: where.offset, length: where.length });
+      this.st.reindexEvent.run(pos);
       this.st.setTrajectory.run({ ...key, trajectory });
     }
 
@@ -252,6 +286,7 @@ export class SqliteStore implements Store {
           wall_ms: e.totals.wall_ms,
           tool_calls: e.totals.tool_calls,
           cost_usd: e.totals.cost_usd,
+          attempts: typeof e.totals.attempts === 'number' ? e.totals.attempts : null,
         });
         break;
       default:
@@ -288,17 +323,20 @@ export class SqliteStore implements Store {
   ): Promise<EventIndexRow[]> {
     const from = Math.max(0, Math.floor(opts.fromSeq ?? 0));
     const limit = Math.min(MAX_EVENT_PAGE, Math.max(1, Math.floor(opts.limit ?? DEFAULT_EVENT_PAGE)));
-    const args = { experiment_id: experimentId, rollout_id: rolloutId, from, limit };
-    const rows = (opts.type === undefined ? this.st.events.all(args) : this.st.eventsOfType.all({ ...args, type: opts.type })) as RawEvent[];
-    return rows.map((r) => ({
-      experiment_id: r.experiment_id,
-      rollout_id: r.rollout_id,
-      seq: r.seq,
-      t: r.t,
-      type: r.type,
-      offset: r.line_offset,
-      length: r.line_length,
-    }));
+    const rk = this.rk(experimentId, rolloutId, false);
+    if (rk === null) return [];
+    let rows: RawEvent[];
+    if (opts.type === undefined) rows = this.st.events.all({ rk, from, limit }) as RawEvent[];
+    else {
+      const code = this.typeCode(opts.type, false);
+      rows = code === null ? [] : (this.st.eventsOfType.all({ rk, type: code, name: opts.type, from, limit }) as RawEvent[]);
+    }
+    return rows.map((r) => ({ experiment_id: experimentId, rollout_id: rolloutId, seq: r.seq, type: r.type, offset: r.line_offset, length: r.line_length }));
+  }
+
+  async indexedEnds(experimentId: string): Promise<Map<string, number>> {
+    const rows = this.st.indexedEnds.all(experimentId) as { rollout_id: string; end_byte: number | null }[];
+    return new Map(rows.map((r) => [r.rollout_id, r.end_byte ?? 0]));
   }
 
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
@@ -317,8 +355,10 @@ export class SqliteStore implements Store {
 
   async clear(): Promise<void> {
     this.db.transaction(() => {
-      for (const table of ['events', 'scores', 'rollouts', 'experiments']) this.db.prepare(`DELETE FROM ${table}`).run();
+      for (const table of ['event_index', 'trajectories', 'event_types', 'scores', 'rollouts', 'experiments']) this.db.prepare(`DELETE FROM ${table}`).run();
     })();
+    this.keys.clear();
+    this.types.clear();
   }
 
   async close(): Promise<void> {
@@ -339,10 +379,7 @@ interface RawExperiment {
 type RawRollout = Omit<RolloutRow, 'passed'> & { passed: number | null; ord: number | null; status_seq: number | null };
 type RawScore = Omit<ScoreRow, 'passed' | 'details'> & { passed: number; details: string };
 interface RawEvent {
-  experiment_id: string;
-  rollout_id: string;
   seq: number;
-  t: string;
   type: string;
   line_offset: number;
   line_length: number;
@@ -371,6 +408,7 @@ function toRollout(r: RawRollout): RolloutRow {
     wall_ms: r.wall_ms,
     tool_calls: r.tool_calls,
     cost_usd: r.cost_usd,
+    attempts: r.attempts,
     events: r.events,
     trajectory: r.trajectory,
   };

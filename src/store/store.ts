@@ -54,6 +54,8 @@ export interface RolloutRow {
   wall_ms: number | null;
   tool_calls: number | null;
   cost_usd: number | null;
+  /** Attempts so far (1 + the resumes); null when unknown (rows migrated from an older database). */
+  attempts: number | null;
   events: number;
   trajectory: string;
 }
@@ -71,12 +73,11 @@ export interface ScoreRow {
   details: Record<string, unknown>;
 }
 
-/** One indexed event: where its line lives in the JSONL file, so a viewer can page through it. */
+/** One indexed event: where its line lives in the JSONL file, so a viewer can page through it (its time and content are in the line). */
 export interface EventIndexRow {
   experiment_id: string;
   rollout_id: string;
   seq: number;
-  t: string;
   type: string;
   offset: number;
   length: number;
@@ -104,6 +105,11 @@ export interface Store {
   latestExperiment(): Promise<ExperimentRow | null>;
   listRollouts(experimentId: string): Promise<RolloutRow[]>;
   getScores(experimentId: string): Promise<ScoreRow[]>;
+  /**
+   * For each rollout of the experiment with indexed events: the byte offset where the indexed part
+   * of its log ends (after its highest indexed line). `catchUp` reads a log only past it.
+   */
+  indexedEnds(experimentId: string): Promise<Map<string, number>>;
   /** Page through a rollout's event index by sequence number. */
   listEvents(experimentId: string, rolloutId: string, opts?: { fromSeq?: number; limit?: number; type?: string }): Promise<EventIndexRow[]>;
   /** Run `fn` so that other readers see either none or all of its writes (rebuild uses it, so a

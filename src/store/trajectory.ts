@@ -1,9 +1,11 @@
 // The trajectory JSONL file: the source of truth of a rollout. Appends are written whole and
 // fsync'd before `append` returns, so after a crash every line is intact except at most the last one
-// (a torn line), which readers tolerate and report.
+// (a torn line), which readers tolerate and report; a write that fails (a full disk) leaves no
+// fragment and closes the log to further appends (see TrajectoryWriter).
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkEnvelope, type NewEvent, type TrajectoryEvent } from '../core/events.js';
+import { asDiskFull } from './disk.js';
 
 export interface ReadResult {
   events: TrajectoryEvent[];
@@ -63,6 +65,32 @@ export function readTrajectory(file: string): ReadResult {
   return parseTrajectory(fs.readFileSync(file));
 }
 
+/**
+ * Read a trajectory from byte `from` on (the start of a line, e.g. where its index ends): the
+ * events after it, with positions in the whole file. Line numbers in `torn` and `bad` count from
+ * the first line read. `from` past the end reads nothing.
+ */
+export function readTrajectoryFrom(file: string, from: number): ReadResult {
+  if (from <= 0) return readTrajectory(file);
+  const fd = fs.openSync(file, 'r');
+  let buf: Buffer;
+  try {
+    const size = fs.fstatSync(fd).size;
+    buf = Buffer.allocUnsafe(Math.max(0, size - from));
+    let got = 0;
+    while (got < buf.length) {
+      const n = fs.readSync(fd, buf, got, buf.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    buf = buf.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const r = parseTrajectory(buf);
+  return { ...r, positions: r.positions.map((p) => ({ offset: p.offset + from, length: p.length })), intactBytes: r.intactBytes + from };
+}
+
 /** Bytes kept in reserve beside each open trajectory (`<file>.reserve`), given up when the disk fills. */
 export const RESERVE_BYTES = 8 * 1024 * 1024;
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
@@ -71,10 +99,19 @@ const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
  * Appends events to one rollout's trajectory, assigning `t` and `seq`. Opening an existing file
  * continues its sequence; a torn last line is cut off (and reported by `recovered`).
  *
- * A full disk does not lose the log: beside the file the writer keeps a reserve of RESERVE_BYTES
- * (`<file>.reserve`); when an append finds the disk full, the partly written line is cut off, the
- * reserve is given up and the append tried again, so what a rollout does up to its end is recorded
- * even after an agent filled the disk. (Only when the reserve is gone too does the append throw.)
+ * The writer cannot lie: an append returns only once its whole line is written and fsync'd (a short
+ * write is continued until the line is complete), and only then is its `seq` taken and its
+ * listeners told. When a line cannot be written, what was written of it is cut off again, the seq
+ * stays free, and the writer fails for good: it throws the same error from every later append and
+ * tells its `onFailure` listeners once (the runner stops the rollout, unfinished and resumable). So
+ * the log ends at its last durable event, exactly as a crash there would leave it: never a fragment
+ * in the middle, never an acknowledged event lost, never a gap in the seqs.
+ *
+ * A full disk does not lose the end of a rollout: beside the file the writer keeps a reserve of
+ * RESERVE_BYTES (`<file>.reserve`); when an append finds the disk full, the partly written line is
+ * cut off, the reserve is given up and the append tried again, so what a rollout does up to its end
+ * is recorded even after an agent filled the disk. Only when the reserve is gone too does the
+ * writer fail, with a DiskFull error naming the file and the bytes the line needed.
  */
 export class TrajectoryWriter {
   readonly file: string;
@@ -84,6 +121,8 @@ export class TrajectoryWriter {
   /** What opening found: the events already there and any torn line that was cut off. */
   readonly recovered: ReadResult;
   private listeners: ((e: TrajectoryEvent, where: { offset: number; length: number }) => void)[] = [];
+  private failureListeners: ((err: Error) => void)[] = [];
+  private failed: Error | null = null;
   /** Byte size of the file, i.e. the offset of the next line. */
   private size: number;
 
@@ -124,6 +163,7 @@ export class TrajectoryWriter {
     return this.recovered.events;
   }
 
+  /** The seq the next append will take. */
   get seq(): number {
     return this.nextSeq;
   }
@@ -133,42 +173,73 @@ export class TrajectoryWriter {
     return this.closed;
   }
 
+  /** Why the writer failed (every append since throws it), or null. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
   /** Called after each append with the line's byte offset and length (store index, monitors, progress). */
   onEvent(fn: (e: TrajectoryEvent, where: { offset: number; length: number }) => void): void {
     this.listeners.push(fn);
   }
 
+  /** Called once, when an append first fails (the log is closed to appends from then on). */
+  onFailure(fn: (err: Error) => void): void {
+    this.failureListeners.push(fn);
+  }
+
   append<E extends NewEvent>(e: E): TrajectoryEvent {
     if (this.closed) throw new Error(`trajectory ${this.file} is closed`);
-    const full = { t: new Date().toISOString(), seq: this.nextSeq++, ...e } as TrajectoryEvent;
+    if (this.failed) throw this.failed;
+    const seq = this.nextSeq;
+    const full = { t: new Date().toISOString(), seq, ...e } as TrajectoryEvent;
     const line = Buffer.from(JSON.stringify(full) + '\n');
     try {
       this.writeLine(line);
     } catch (err) {
-      this.nextSeq--;
-      throw err;
+      throw this.fail(err, line.length);
     }
+    // durable: now the seq is taken and the event exists
+    this.nextSeq = seq + 1;
     const where = { offset: this.size, length: line.length };
     this.size += line.length;
     for (const fn of this.listeners) fn(full, where);
     return full;
   }
 
-  /** Write one whole line at the end, or nothing: a short write is cut off; a full disk spends the reserve once. */
+  /** Write one whole line at the end, or nothing: a short write is continued; a failed one is cut off; a full disk spends the reserve once. */
   private writeLine(line: Buffer): void {
     for (let attempt = 0; ; attempt++) {
       try {
         let done = 0;
-        while (done < line.length) done += fs.writeSync(this.fd, line, done, line.length - done);
+        while (done < line.length) {
+          const n = fs.writeSync(this.fd, line, done, line.length - done);
+          if (n <= 0) throw Object.assign(new Error(`short write to ${this.file}: ${done} of ${line.length} bytes`), { code: 'EIO' });
+          done += n;
+        }
         if (this.fsync) fs.fsyncSync(this.fd);
         return;
       } catch (err) {
-        fs.ftruncateSync(this.fd, this.size);
+        this.cutBack();
         const code = (err as NodeJS.ErrnoException).code ?? '';
         if (!DISK_FULL.has(code) || attempt > 0 || !this.reserve || !fs.existsSync(this.reserve)) throw err;
         fs.rmSync(this.reserve, { force: true });
       }
     }
+  }
+
+  /** Cut what a failed write left after the last whole line; throws when the file cannot be brought back. */
+  private cutBack(): void {
+    fs.ftruncateSync(this.fd, this.size);
+    const now = fs.fstatSync(this.fd).size;
+    if (now !== this.size) throw new Error(`${this.file}: a failed write could not be cut off (${now} bytes, expected ${this.size})`);
+  }
+
+  /** Fail for good with `err` (a full disk as DiskFull), telling the failure listeners once. */
+  private fail(err: unknown, needed: number): Error {
+    this.failed = asDiskFull(err, this.file, needed) ?? (err instanceof Error ? err : new Error(String(err)));
+    for (const fn of this.failureListeners.splice(0)) fn(this.failed);
+    return this.failed;
   }
 
   /** Close the file and give the reserve's space back (a resumed writer makes a new one). */

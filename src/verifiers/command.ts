@@ -25,7 +25,7 @@ import { parseTestCounts } from './counts.js';
 import { PYTHON_HARDENING, pycacheMounts } from './python-env.js';
 import { redactorFor } from './redact.js';
 import { outOfRange, readReward, type Reward } from './reward.js';
-import { pristineTests, runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
+import { pristineTests, runOf, throwIfAborted, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
 
 export { parseTestCounts, type ParsedCounts } from './counts.js';
 export { readReward } from './reward.js';
@@ -100,6 +100,8 @@ export class CommandVerifier implements Verifier {
       await broker?.close();
       if (socketDir && !socketDir.startsWith(ctx.scratch)) fs.rmSync(socketDir, { recursive: true, force: true });
     }
+    // Stopped from outside: the killed run is not graded (the rollout is resumed and graded again).
+    throwIfAborted(ctx.signal, res);
     // The sandbox could not run the agent's code at all: not the agent's doing.
     if (broker?.failure) throw new Error(`agent-run could not run the agent's code: ${broker.failure}`);
 

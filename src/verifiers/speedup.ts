@@ -32,7 +32,7 @@ import { hostState } from './speedup/host.js';
 import { resultSchema, scoreResult } from './speedup/result.js';
 import { machineRoofline, workloadBound, type Roofline, type WorkloadBound } from './speedup/roofline.js';
 import { declaredWorkloads, implausibleWorkloads, incompleteMeasurement } from './speedup/sanity.js';
-import { pristineTests, runOf, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
+import { pristineTests, runOf, throwIfAborted, type Verifier, type VerifyContext, type VerifyOutcome } from './verifier.js';
 
 export { parseSpeedupConfig, speedupVerifierSchema, type SpeedupVerifierConfig } from './speedup/config.js';
 export { geomean, scoreResult, type GraderResult, type ScoredResult, type WorkloadResult } from './speedup/result.js';
@@ -122,6 +122,7 @@ export class SpeedupVerifier implements Verifier {
     } catch (err) {
       rooflineError = (err as Error).message;
     }
+    throwIfAborted(ctx.signal); // a probe killed by an interrupt is no measurement
 
     // 2. the grader, in a fresh sandbox
     const workdir = ctx.task.workdir;
@@ -163,8 +164,9 @@ export class SpeedupVerifier implements Verifier {
     const host = { cpu: roofline?.identity.cpu ?? null, cores: roofline?.identity.cores ?? null, before, after };
     const base = { seed, seconds: res.duration_ms / 1000, sources: c.sources, host };
     const failed = (reason: string) => ({ score: score(0, false, { ...base, correct: false, reason }), run });
+    // stopped from outside: nothing to grade (the rollout is resumed and graded again)
+    throwIfAborted(ctx.signal, res);
     if (res.timed_out) return failed(`grading timed out after ${c.timeout_sec}s`);
-    if (res.aborted) return failed('grading was aborted');
 
     // 3. the result, written by this run's grader
     const resultFile = path.join(outDir, 'result.json');
@@ -214,6 +216,7 @@ export class SpeedupVerifier implements Verifier {
       } catch (err) {
         rooflineError = (err as Error).message;
       }
+      throwIfAborted(ctx.signal);
     }
     const details: Record<string, unknown> = {
       ...base,

@@ -1,6 +1,10 @@
 // The Verifier interface. A verifier grades a finished workspace; it never knows which harness ran.
 // It always receives a *copy* of the final workspace and runs its checks in a fresh sandbox with a
 // pristine copy of the task's tests/ (see runner/rollout.ts).
+//
+// An interrupt is never a grade: a verification stopped from outside (Ctrl-C, SIGTERM: ctx.signal)
+// ends by throwing VerificationAborted, never by returning a score of the killed run. The runner
+// then leaves the rollout unfinished, and `outlast resume` grades it again.
 import path from 'node:path';
 import type { MonitorFlagEvent, VerifierResultEvent } from '../core/events.js';
 import type { Score, Task } from '../core/types.js';
@@ -43,6 +47,28 @@ export interface Verifier {
   readonly kind: string;
   readonly version: string;
   verify(ctx: VerifyContext): Promise<VerifyOutcome>;
+}
+
+/**
+ * Thrown by a verifier whose verification was stopped from outside (ctx.signal aborted): the run it
+ * would grade was killed, so there is nothing to grade. Distinct from a failed verification (an
+ * error of the grading itself) and from a score of 0 (the agent's failure).
+ */
+export class VerificationAborted extends Error {
+  constructor(reason?: unknown) {
+    super(`the verification was interrupted${reason instanceof Error && reason.message ? ` (${reason.message})` : ''}`);
+    this.name = 'VerificationAborted';
+  }
+}
+
+/** True when `err` is an aborted verification. */
+export function isVerificationAborted(err: unknown): err is VerificationAborted {
+  return err instanceof VerificationAborted;
+}
+
+/** Throw VerificationAborted when the verification's signal has fired (call after each sandbox run and before scoring). */
+export function throwIfAborted(signal: AbortSignal | undefined, res?: ExecResult): void {
+  if (signal?.aborted || res?.aborted) throw new VerificationAborted(signal?.reason);
 }
 
 /** The part of a sandbox run that goes into the `verifier.result` event. */

@@ -187,7 +187,16 @@ describe('outlast resume', () => {
     fs.mkdirSync(path.join(home, 'experiments', 'exp-20261125-000000-dead'), { recursive: true });
     const r = cli(['resume'], { home });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/nothing to resume/);
+    expect(r.stdout).toMatch(/nothing to resume: no experiment under \/\S+\/experiments; 1 experiment directory was stopped before writing a plan/);
+    expect(r.stdout).not.toMatch(/every rollout has finished/);
     expect(r.stderr).toMatch(/not resumable: .*exp-20261125-000000-dead\/experiment\.json: missing \(the run was stopped before it wrote its plan\)/);
+    // named, it says the same of that one
+    const named = cli(['resume', 'exp-20261125-000000-dead'], { home });
+    expect(named.code).toBe(2);
+    expect(named.stderr).toMatch(/^outlast: nothing to resume in experiment "exp-20261125-000000-dead": .*experiment\.json: missing/m);
+    // an empty home: no experiment, and where it looked
+    const empty = cli(['resume'], { home: tmpdir() });
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toMatch(/^nothing to resume: no experiment under \/\S+\/experiments$/m);
   });
 });

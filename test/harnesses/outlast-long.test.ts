@@ -33,7 +33,7 @@ it('1,000 tool calls complete, every event is logged, memory stays flat', async 
     settings: { keep_recent_turns: 8, compact_threshold: 0.5 },
     onEvent: (e) => {
       if (e.type !== 'tool.result') return;
-      env.sm.requests.length = 0; // the scripted server keeps every request body; not the harness's memory
+      env.sm.requests.length = 0; // the scripted server keeps its latest request bodies; not the harness's memory
       results++;
       if (results % 100 === 0) mem[results] = memory();
     },

@@ -162,7 +162,13 @@ export function dump(file: string): Record<string, unknown[]> {
       experiments,
       rollouts: db.prepare('SELECT * FROM rollouts ORDER BY experiment_id, rollout_id').all(),
       scores: db.prepare('SELECT * FROM scores ORDER BY experiment_id, rollout_id, seq').all(),
-      events: db.prepare('SELECT * FROM events ORDER BY experiment_id, rollout_id, seq').all(),
+      events: db
+        .prepare(
+          `SELECT t.experiment_id, t.rollout_id, e.seq, et.name AS type, e.line_offset, e.line_length
+           FROM event_index e JOIN trajectories t ON t.rk = e.rk JOIN event_types et ON et.code = e.type
+           ORDER BY t.experiment_id, t.rollout_id, e.seq`,
+        )
+        .all(),
     };
   } finally {
     db.close();

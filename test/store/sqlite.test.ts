@@ -230,7 +230,7 @@ describe('SqliteStore: queries', () => {
 
     const first = await s.listEvents('e1', 'r000');
     expect(first).toHaveLength(200);
-    expect(first[0]).toEqual({ experiment_id: 'e1', rollout_id: 'r000', seq: 0, t: r.events[0]!.t, type: 'rollout.started', ...r.positions[0] });
+    expect(first[0]).toEqual({ experiment_id: 'e1', rollout_id: 'r000', seq: 0, type: 'rollout.started', ...r.positions[0] });
     const next = await s.listEvents('e1', 'r000', { fromSeq: first[first.length - 1]!.seq + 1, limit: 50 });
     expect(next.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 200 + i));
     expect(await s.listEvents('e1', 'r000', { limit: 100_000 })).toHaveLength(5000);

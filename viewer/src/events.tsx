@@ -26,6 +26,8 @@ export function describe(e: StoredEvent): string {
       return `${x.model} → ${x.upstream_model} · ${x.messages} messages, ${x.tools} tools`;
     case 'model.response':
       return `${x.status} · in ${x.usage?.input} (cached ${x.usage?.cached}) · out ${x.usage?.output} · TTFT ${fmtMs(x.ttft_ms)} · ${x.output_tps == null ? '–' : x.output_tps.toFixed(1)} tok/s · ${fmtUsd(x.cost_usd)}${x.error ? ` · ${x.error.message}` : ''}`;
+    case 'model.unmetered':
+      return `${x.model} · unmetered (in flight at a crash) · ~in ${x.usage?.input} · ~out ${x.usage?.output} · ~${fmtUsd(x.cost_usd)} (${x.basis})`;
     case 'assistant':
       return `${short(x.text, 100)}${x.tool_calls?.length ? ` → ${x.tool_calls.map((c: any) => c.name).join(', ')}` : ''}`;
     case 'tool.call':

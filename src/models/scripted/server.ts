@@ -31,8 +31,15 @@ interface Selected {
   retryable?: boolean;
 }
 
+/** Defaults of ScriptedModelOptions.keep_requests and keep_bodies. */
+export const KEEP_REQUESTS = 1000;
+export const KEEP_BODIES = 32;
+/** Responses conversations kept for `previous_response_id` (the oldest are forgotten first). */
+const KEEP_STORED = 256;
+
 class ScriptedServer {
   readonly requests: RecordedRequest[] = [];
+  requestsSeen = 0;
   turnsServed = 0;
   private seq = 0;
   private readonly faultAttempts = new Map<number, number>();
@@ -57,7 +64,7 @@ class ScriptedServer {
     res.setHeader(guess === anthropic ? 'request-id' : 'x-request-id', `req_scripted_${seq}`);
 
     if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
-      this.requests.push({ protocol: guess.protocol, path, headers, body: undefined, at: Date.now() });
+      this.record({ protocol: guess.protocol, path, headers, body: undefined, body_bytes: 0, at: Date.now() });
       if (!this.authorized(headers)) return this.error(res, guess, 401, authMessage(guess));
       const model = { id: MODEL_ID, object: 'model', type: 'model', created: 0, created_at: '1970-01-01T00:00:00Z', owned_by: 'outlast', display_name: 'Scripted model' };
       if (path === '/v1/models') return sendJson(res, 200, { object: 'list', data: [model], has_more: false, first_id: MODEL_ID, last_id: MODEL_ID });
@@ -87,10 +94,10 @@ class ScriptedServer {
     try {
       body = JSON.parse(raw);
     } catch (e) {
-      this.requests.push({ protocol: handler.protocol, path, headers, body: raw, at: Date.now() });
+      this.record({ protocol: handler.protocol, path, headers, body: raw, body_bytes: Buffer.byteLength(raw), at: Date.now() });
       return this.error(res, handler, 400, `the request body is not valid JSON: ${(e as Error).message}`);
     }
-    this.requests.push({ protocol: handler.protocol, path, headers, body, at: Date.now() });
+    this.record({ protocol: handler.protocol, path, headers, body, body_bytes: Buffer.byteLength(raw), at: Date.now() });
     if (!this.authorized(headers)) return this.error(res, handler, 401, authMessage(handler));
     const invalid = handler.validate(body) ?? (handler === anthropic && !isCount && body.max_tokens === undefined ? 'max_tokens: Field required' : null);
     if (invalid) return this.error(res, handler, 400, invalid);
@@ -227,6 +234,26 @@ class ScriptedServer {
     if (r.reasoning) said.reasoning = r.reasoning;
     if (r.toolCalls.length) said.tool_calls = r.toolCalls.map((c, i) => ({ id: c.id ?? `call_${r.turn}_${i}`, name: c.name, arguments: JSON.parse(c.arguments) }));
     this.stored.set(id, [...messages.filter((m) => m.role !== 'system'), said]);
+    for (const old of this.stored.keys()) {
+      if (this.stored.size <= KEEP_STORED) break;
+      this.stored.delete(old);
+    }
+  }
+
+  /** Record a request: the latest keep_requests are kept, the latest keep_bodies with their body. */
+  private record(r: RecordedRequest): void {
+    this.requestsSeen++;
+    const list = this.requests;
+    list.push(r);
+    const keepBodies = Math.max(0, this.opts.keep_bodies ?? KEEP_BODIES);
+    const old = list[list.length - 1 - keepBodies];
+    if (old && old.body !== undefined) {
+      old.body = undefined;
+      old.body_dropped = true;
+    }
+    // drop the oldest in batches, so a long run does not shift the array on every request
+    const keep = Math.max(1, this.opts.keep_requests ?? KEEP_REQUESTS);
+    if (list.length >= keep + Math.max(16, keep >> 3)) list.splice(0, list.length - keep);
   }
 
   private authorized(headers: Record<string, string>): boolean {
@@ -308,6 +335,9 @@ export async function startScriptedModel(opts: ScriptedModelOptions): Promise<Sc
     url: `http://127.0.0.1:${port}`,
     port,
     requests: s.requests,
+    get requestsSeen() {
+      return s.requestsSeen;
+    },
     get turnsServed() {
       return s.turnsServed;
     },

@@ -94,6 +94,14 @@ export interface ScriptedModelOptions {
   cache?: boolean;
   /** When set, require it (Authorization: Bearer / x-api-key); 401 otherwise, in the protocol's error shape. */
   api_key?: string;
+  /**
+   * How many of the latest requests `requests` keeps (default 1000: older ones are dropped in
+   * batches, so it holds up to an eighth more; `requestsSeen` counts them all), and how many of the
+   * latest keep their body (default 32; older ones keep its size in `body_bytes` only). Bounded so a
+   * 10,000-step run with its whole history in every request does not keep gigabytes of bodies.
+   */
+  keep_requests?: number;
+  keep_bodies?: number;
 }
 
 export interface RecordedRequest {
@@ -101,8 +109,12 @@ export interface RecordedRequest {
   path: string;
   /** Request headers, names lower-cased, as received (keys not redacted: this is a test double). */
   headers: Record<string, string>;
-  /** Parsed JSON body (the raw text when it did not parse; undefined for GET). */
+  /** Parsed JSON body (the raw text when it did not parse; undefined for GET, and once dropped: see `keep_bodies`). */
   body: unknown;
+  /** Bytes of the request body as received (0 for GET). */
+  body_bytes: number;
+  /** True when the body was dropped to bound memory (the request is older than the latest `keep_bodies`). */
+  body_dropped?: true;
   /** Date.now() when the request arrived. */
   at: number;
 }
@@ -111,7 +123,10 @@ export interface ScriptedModel {
   /** http://127.0.0.1:PORT (no /v1). */
   url: string;
   port: number;
+  /** The latest requests (at most `keep_requests`), oldest first; only the latest `keep_bodies` carry their body. */
   requests: RecordedRequest[];
+  /** Requests received so far, including those no longer in `requests`. */
+  requestsSeen: number;
   /** Turns served so far (requests that got a retryable fault with attempts left do not count). */
   turnsServed: number;
   close(): Promise<void>;
