@@ -3,7 +3,7 @@
 // stops them the same way (`halted`: the CLI prints its one line and exits EXIT.storage).
 import { oneLine } from '../core/errors.js';
 import type { Task } from '../core/types.js';
-import { runExperiment } from '../runner/experiment.js';
+import { defaultWorkers, runExperiment } from '../runner/experiment.js';
 import type { RolloutResult } from '../runner/rollout.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Layout } from '../store/layout.js';
@@ -24,6 +24,8 @@ export async function executeExperiment(opts: {
   tasks: Map<string, Task>;
   sandbox: Sandbox;
   concurrency: number;
+  /** Worker processes (default: defaultWorkers(concurrency)). */
+  workers?: number;
 }): Promise<Executed> {
   const stop = new AbortController();
   let signals = 0;
@@ -36,9 +38,10 @@ export async function executeExperiment(opts: {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new Progress(opts.record.rollouts.length);
-  process.stderr.write(`experiment ${opts.record.id}: ${opts.record.rollouts.length} rollouts, concurrency ${opts.concurrency}, sandbox ${opts.sandbox.mode}${opts.sandbox.unsandboxed ? ' (UNSANDBOXED)' : ''}\n`);
+  const workers = opts.workers ?? defaultWorkers(opts.concurrency);
+  process.stderr.write(`experiment ${opts.record.id}: ${opts.record.rollouts.length} rollouts, concurrency ${opts.concurrency}${workers > 1 ? ` in ${workers} worker processes` : ''}, sandbox ${opts.sandbox.mode}${opts.sandbox.unsandboxed ? ' (UNSANDBOXED)' : ''}\n`);
   try {
-    const results = await runExperiment({ ...opts, signal: stop.signal, progress });
+    const results = await runExperiment({ ...opts, workers, signal: stop.signal, progress });
     const halt = results.find((r) => r.halted)?.halted;
     const halted = halt ? `${oneLine(halt.message)}; nothing recorded is lost: free space there, then \`outlast resume ${opts.record.id}\` continues` : null;
     return { results, interrupted: stop.signal.aborted || halted !== null, halted };

@@ -18,7 +18,8 @@ export function register(program: Command): void {
     .description('continue every unfinished rollout from its log (default: of every experiment that has one)')
     .argument('[experiment]', 'experiment id')
     .option('-c, --concurrency <n>', 'rollouts at once (default: the experiment\'s own)', positiveInt('--concurrency'))
-    .action(async (id: string | undefined, opts: { concurrency?: number }) => {
+    .option('--workers <n>', 'worker processes that run the rollouts (default: one per core from 8 concurrent rollouts up, else 1)', positiveInt('--workers'))
+    .action(async (id: string | undefined, opts: { concurrency?: number; workers?: number }) => {
       const layout = layoutFor(program.opts());
       process.exitCode = await withStore(layout, async (store) => {
         // The files are the source of truth: index what a crash left unindexed before deciding what is unfinished.
@@ -45,7 +46,7 @@ export function register(program: Command): void {
             tasks.set(t.name, task);
           }
           const sandbox = await createSandbox(record.sandbox);
-          const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency });
+          const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency, workers: opts.workers });
           process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n${summarize(results).line}\n`);
           if (halted) {
             process.stderr.write(`outlast: ${halted}\n`);

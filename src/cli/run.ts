@@ -118,6 +118,7 @@ export function register(program: Command): void {
     .option('-H, --harness <names>', `harness(es), comma-separated or repeated: ${harnessNames().join(', ')} (default: oracle)`, parseHarnesses)
     .option('-r, --repeats <n>', 'rollouts per task × harness', positiveInt('--repeats'), 1)
     .option('-c, --concurrency <n>', 'rollouts at once (default: number of cores)', positiveInt('--concurrency'))
+    .option('--workers <n>', 'worker processes that run the rollouts (default: one per core from 8 concurrent rollouts up, else 1)', positiveInt('--workers'))
     .option('--sandbox <mode>', 'bwrap (default) or none (unsandboxed, for development; recorded as such)', sandboxMode, 'bwrap' as SandboxMode)
     .option('-m, --model <names>', 'model endpoint(s) for agent harnesses, comma-separated or repeated; each agent harness runs once per model', list)
     .option('--models <file>', 'models config (default: ./models.toml); see docs/gateway.md')
@@ -131,7 +132,7 @@ export function register(program: Command): void {
       'after',
       '\nResults go to the home directory (--home, $OUTLAST_HOME, default ./.outlast): experiment.json,\none trajectory.jsonl per rollout, and the outlast.db index. See them again with `outlast show`.\n\nExit codes: 0 all rollouts finished (whatever their scores), 1 some ended in infra_error or task_error,\n2 bad input, 3 internal error, 4 the disk is full (free space, then `outlast resume`),\n130 interrupted (continue with `outlast resume`).',
     )
-    .action(async (paths: string[], opts: LimitOptions & { harness?: string[]; repeats: number; concurrency?: number; sandbox: SandboxMode; model?: string[]; models?: string; set?: Record<string, unknown> }) => {
+    .action(async (paths: string[], opts: LimitOptions & { harness?: string[]; repeats: number; concurrency?: number; workers?: number; sandbox: SandboxMode; model?: string[]; models?: string; set?: Record<string, unknown> }) => {
       const sandbox = await createSandbox(opts.sandbox);
       const { tasks, byName } = await loadTasksFromArgs(paths);
       await checkTasksReadable(tasks, sandbox);
@@ -152,7 +153,7 @@ export function register(program: Command): void {
           limits: limitOverrides(opts),
           harnessSettings: opts.set,
         });
-        const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks: byName, sandbox, concurrency });
+        const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks: byName, sandbox, concurrency, workers: opts.workers });
         process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n`);
         const s = summarize(results);
         process.stdout.write(s.line + '\n');

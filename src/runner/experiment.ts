@@ -17,6 +17,7 @@ import type { ExperimentRecord, Store } from '../store/store.js';
 import { versions } from './provenance.js';
 import { ExclusiveGate, runsExclusively } from './exclusive.js';
 import { checkTasksReadable } from './readable.js';
+import { WorkerPool } from './pool/parent.js';
 import { runRollout, type RolloutResult } from './rollout.js';
 
 export interface ExperimentPlan {
@@ -139,6 +140,13 @@ export interface RunOptions {
   concurrency: number;
   signal?: AbortSignal;
   progress?: ProgressListener;
+  /** Worker processes to run the rollouts in (default 1: in this process). See pool/parent.ts. */
+  workers?: number;
+}
+
+/** Worker processes by default: one per core once there are enough concurrent rollouts to need them. */
+export function defaultWorkers(concurrency: number): number {
+  return concurrency >= 8 ? Math.max(1, os.availableParallelism()) : 1;
 }
 
 /** Run every rollout of the experiment that has not finished yet. */
@@ -151,8 +159,10 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
     opts.sandbox,
   );
   const endpoints = new Map((record.model_config?.endpoints ?? []).map((e) => [e.name, e]));
+  const workers = Math.min(opts.workers ?? 1, Math.max(1, Math.min(opts.concurrency, queue.length)));
+  const pool = workers > 1 ? new WorkerPool(workers, { type: 'init', home: opts.layout.home, sandbox: opts.sandbox.mode, record, tasks: Object.fromEntries([...opts.tasks].map(([n, t]) => [n, { dir: t.dir, hash: t.hash }])) }) : null;
   let gateway: Gateway | null = null;
-  if (queue.some((r) => r.model !== null)) {
+  if (!pool && queue.some((r) => r.model !== null)) {
     gateway = await startGateway({
       models: { models: [...endpoints.values()], gateway: { ...DEFAULT_GATEWAY_SETTINGS, ...(record.model_config?.gateway as Partial<GatewaySettings>) } },
     });
@@ -189,17 +199,11 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
       const release = await gate.acquire(runsExclusively(task));
       if (signal.aborted) return release();
       opts.progress?.rolloutStarted?.(r.rollout_id);
-      const res = await runRollout({
-        layout: opts.layout,
-        store: opts.store,
-        spec,
-        task,
-        harness,
-        sandbox: opts.sandbox,
-        model: endpoint && gateway ? { gateway, endpoint } : undefined,
-        signal,
-        onEvent: (e) => opts.progress?.event?.(r.rollout_id, e),
-      }).catch((e: unknown) => {
+      const onEvent = (e: TrajectoryEvent) => opts.progress?.event?.(r.rollout_id, e);
+      const running = pool
+        ? pool.run(spec, r.harness, signal, onEvent)
+        : runRollout({ layout: opts.layout, store: opts.store, spec, task, harness, sandbox: opts.sandbox, model: endpoint && gateway ? { gateway, endpoint } : undefined, signal, onEvent });
+      const res = await running.catch((e: unknown) => {
         release();
         throw e;
       });
@@ -215,6 +219,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await gateway?.close();
+    await pool?.close();
   }
   return results;
 }
