@@ -20,6 +20,7 @@ export async function executeExperiment(opts: {
   tasks: Map<string, Task>;
   sandbox: Sandbox;
   concurrency: number;
+  retryInfra?: boolean;
 }): Promise<Executed> {
   const stop = new AbortController();
   let signals = 0;

@@ -14,10 +14,11 @@ import { rolloutTable } from './show.js';
 export function register(program: Command): void {
   program
     .command('resume')
-    .description('continue every unfinished rollout from its log (default: of every experiment that has one)')
+    .description('continue every unfinished rollout from its log, and those that ended infra_error (default: of every experiment that has one)')
     .argument('[experiment]', 'experiment id')
     .option('-c, --concurrency <n>', 'rollouts at once (default: the experiment\'s own)', positiveInt('--concurrency'))
-    .action(async (id: string | undefined, opts: { concurrency?: number }) => {
+    .option('--no-retry-infra', 'leave rollouts that ended infra_error as they are (continue only unfinished ones)')
+    .action(async (id: string | undefined, opts: { concurrency?: number; retryInfra: boolean }) => {
       const layout = layoutFor(program.opts());
       process.exitCode = await withStore(layout, async (store) => {
         // The files are the source of truth: index what a crash left unindexed before deciding what is unfinished.
@@ -25,9 +26,13 @@ export function register(program: Command): void {
         for (const s of caught.skipped) process.stderr.write(`outlast: not resumable: ${s.reason}\n`);
         let exps = id ? [await store.getExperiment(id)] : await store.listExperiments();
         if (id && !exps[0]) throw new UserError(`no experiment "${id}" (see \`outlast list\`)`);
-        exps = exps.filter((e) => e && e.finished < e.rollouts);
+        // infra_error is not a result (the infrastructure failed, not the agent): continued unless told not to.
+        const infra = async (e: string): Promise<boolean> => opts.retryInfra && (await store.listRollouts(e)).some((r) => r.outcome === 'infra_error');
+        const todo = [];
+        for (const e of exps) if (e && (e.finished < e.rollouts || (await infra(e.id)))) todo.push(e);
+        exps = todo;
         if (exps.length === 0) {
-          process.stdout.write('nothing to resume: every rollout has finished\n');
+          process.stdout.write(`nothing to resume: every rollout has finished${opts.retryInfra ? '' : ' (or ended infra_error)'}\n`);
           return EXIT.ok;
         }
         let code: number = EXIT.ok;
@@ -40,7 +45,7 @@ export function register(program: Command): void {
             tasks.set(t.name, task);
           }
           const sandbox = await createSandbox(record.sandbox);
-          const { results, interrupted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency });
+          const { results, interrupted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency, retryInfra: opts.retryInfra });
           process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n${summarize(results).line}\n`);
           if (interrupted) return EXIT.interrupted;
           if (summarize(results).problems) code = EXIT.failures;

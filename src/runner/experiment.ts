@@ -132,6 +132,8 @@ export interface RunOptions {
   concurrency: number;
   signal?: AbortSignal;
   progress?: ProgressListener;
+  /** Continue rollouts that ended infra_error too (see RolloutContext.retryInfra). */
+  retryInfra?: boolean;
 }
 
 /** Run every rollout of the experiment that has not finished yet. */
@@ -185,6 +187,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
         sandbox: opts.sandbox,
         model: endpoint && gateway ? { gateway, endpoint } : undefined,
         signal: opts.signal,
+        retryInfra: opts.retryInfra,
         onEvent: (e) => opts.progress?.event?.(r.rollout_id, e),
       }).catch((e: unknown) => {
         release();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { TrajectoryEvent } from '../core/events.js';
 import type { Limits, Outcome, RolloutSpec, Score, Task } from '../core/types.js';
 import { modelTotals } from '../core/totals.js';
+import { WaitClock, outagePatienceMs } from '../core/outage.js';
 import { isUserError } from '../core/errors.js';
 import type { Harness, ModelAccess } from '../harnesses/harness.js';
 import type { Gateway } from '../gateway/index.js';
@@ -18,6 +19,7 @@ import type { Layout } from '../store/layout.js';
 import type { Store } from '../store/store.js';
 import { TrajectoryWriter } from '../store/trajectory.js';
 import { gradeWorkspace } from './grade.js';
+import { HarnessTimer } from './harness-timer.js';
 import { versions } from './provenance.js';
 
 export interface RolloutContext {
@@ -33,6 +35,8 @@ export interface RolloutContext {
   signal?: AbortSignal;
   /** Every event appended to the trajectory, as it is appended (for live progress). */
   onEvent?: (e: TrajectoryEvent) => void;
+  /** Continue a rollout whose log says it finished `infra_error` (`outlast resume` does by default). */
+  retryInfra?: boolean;
 }
 
 export interface RolloutResult {
@@ -90,9 +94,11 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
   let result: RolloutResult;
   try {
     const prior = log.existing;
-    const finished = prior.find((e) => e.type === 'rollout.finished');
+    // The last finish counts: a rollout that ended infra_error may have been continued since.
+    const finished = prior.findLast((e) => e.type === 'rollout.finished');
+    const final = finished?.type === 'rollout.finished' && !(finished.outcome === 'infra_error' && ctx.retryInfra);
     result =
-      finished && finished.type === 'rollout.finished'
+      final && finished.type === 'rollout.finished'
         ? { ...base, outcome: finished.outcome, score: finished.score, reason: finished.reason, already_finished: true }
         : await lifecycle(ctx, log, prior);
   } finally {
@@ -117,8 +123,10 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   const agentId = identityFor(spec.rollout_id, 'agent');
   const agentSandbox = asIdentity(sandbox, agentId);
   const verifierSandbox = asIdentity(sandbox, identityFor(spec.rollout_id, 'verifier'));
+  const waitEvents: TrajectoryEvent[] = []; // what WaitClock folds (outages, retry waits, restarts)
   log.onEvent((e) => {
     if (e.type === 'model.response') modelEvents.push(e);
+    if (e.type === 'model.response' || e.type === 'outage.wait' || e.type === 'outage.end' || e.type === 'rollout.started') waitEvents.push(e);
   });
 
   log.append({
@@ -158,11 +166,12 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   outer?.addEventListener('abort', onOuterAbort, { once: true });
   const limitSec = harnessTimeoutSec(task, spec.limits);
   let timedOut = false;
-  const timer = setTimeout(() => {
+  // Provider outages do not count against the limit (the harness waits them out): nor here.
+  const timer = new HarnessTimer((limitSec + HARNESS_GRACE_SEC) * 1000, outagePatienceMs(spec.limits), () => {
     timedOut = true;
     stop.abort(new Error('harness wall-time limit'));
-  }, (limitSec + HARNESS_GRACE_SEC) * 1000);
-  timer.unref();
+  });
+  log.onEvent((e) => timer.observe(e));
   log.append({ type: 'phase', phase: 'harness', status: 'started', detail: { harness: harness.name, timeout_sec: limitSec } });
   const th = Date.now();
   let model: ModelAccess | undefined;
@@ -189,7 +198,7 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
     outcome = timedOut ? 'timeout' : isUserError(err) ? 'task_error' : 'infra_error';
     reason = timedOut ? `harness ran past its ${limitSec}s limit and was stopped` : `harness failed: ${(err as Error).message}`;
   } finally {
-    clearTimeout(timer);
+    timer.stop();
     outer?.removeEventListener('abort', onOuterAbort);
     if (model && ctx.model) ctx.model.gateway.unregister(model.token);
   }
@@ -222,6 +231,9 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
   }
 
   const spent = modelTotals([...prior, ...modelEvents]);
+  const waits = new WaitClock();
+  for (const e of [...prior, ...waitEvents]) waits.observe(e);
+  const outageMs = waits.outageMs(Date.now());
   const wall = Date.now() - t0;
   log.append({ type: 'phase', phase: 'finish', status: 'done' });
   log.append({
@@ -231,7 +243,8 @@ async function lifecycle(ctx: RolloutContext, log: TrajectoryWriter, prior: Traj
     reason,
     totals: {
       wall_ms: wall,
-      working_ms: Math.max(0, wall - spent.retry_wait_ms),
+      working_ms: Math.max(0, wall - waits.retryWaitMs - outageMs),
+      outage_ms: outageMs,
       harness_ms: harnessMs,
       verify_ms: Date.now() - tv,
       tool_calls: toolCalls,
