@@ -109,7 +109,9 @@ export function summarize(results: RolloutResult[]): { line: string; problems: n
   const passed = finished.filter((r) => r.score?.passed).length;
   const problems = finished.filter((r) => r.outcome === 'infra_error' || r.outcome === 'task_error').length;
   const behind = results.filter((r) => r.index_error).map((r) => `\nwarning: rollout ${r.rollout_id}: ${r.index_error}`);
-  return { line: `${finished.length} rollouts finished: ${passed} passed, ${finished.length - passed} failed${problems ? ` (${problems} infra/task errors)` : ''}${behind.join('')}`, problems };
+  const infra = finished.filter((r) => r.outcome === 'infra_error').length;
+  const hint = infra ? `\n${infra} rollout${infra === 1 ? '' : 's'} ended infra_error (not the agent's result): \`outlast resume\` continues ${infra === 1 ? 'it' : 'them'} from the log` : '';
+  return { line: `${finished.length} rollouts finished: ${passed} passed, ${finished.length - passed} failed${problems ? ` (${problems} infra/task errors)` : ''}${behind.join('')}${hint}`, problems };
 }
 
 export function register(program: Command): void {

@@ -39,15 +39,15 @@ export interface Kill {
 }
 
 /**
- * SIGKILL `child` `delayMs` after the first event of the log that `match` accepts (after its `t`;
- * at once when it was seen later than that). Resolves null when the child exited first.
+ * The first event of the rollout's log under `home` that `match` accepts, as soon as it is written
+ * (polled every millisecond); null when `child` exits first.
  */
-export async function killAfterEvent(child: ChildProcess, home: string, match: (e: TrajectoryEvent) => boolean, delayMs: number): Promise<Kill | null> {
-  let exited = child.exitCode !== null || child.signalCode !== null;
+export async function waitForEvent(home: string, match: (e: TrajectoryEvent) => boolean, child?: ChildProcess): Promise<TrajectoryEvent | null> {
+  let exited = child ? child.exitCode !== null || child.signalCode !== null : false;
   const onExit = (): void => {
     exited = true;
   };
-  child.once('exit', onExit);
+  child?.once('exit', onExit);
   let file: string | null = null;
   let read = 0;
   let rest = '';
@@ -82,20 +82,34 @@ export async function killAfterEvent(child: ChildProcess, home: string, match: (
           } catch {
             continue;
           }
-          if (!match(e)) continue;
-          const at = Date.parse(e.t) + delayMs;
-          const wait = at - Date.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          if (exited) return null;
-          child.kill('SIGKILL');
-          return { event: e, offset_ms: Date.now() - Date.parse(e.t) };
+          if (match(e)) return e;
         }
       }
       await new Promise((r) => setTimeout(r, 1));
     }
   } finally {
-    child.off('exit', onExit);
+    child?.off('exit', onExit);
   }
+}
+
+/**
+ * SIGKILL `child` `delayMs` after the first event of the log that `match` accepts (after its `t`;
+ * at once when it was seen later than that). Resolves null when the child exited first.
+ */
+export async function killAfterEvent(child: ChildProcess, home: string, match: (e: TrajectoryEvent) => boolean, delayMs: number): Promise<Kill | null> {
+  const e = await waitForEvent(home, match, child);
+  if (!e) return null;
+  const wait = Date.parse(e.t) + delayMs - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  if (child.exitCode !== null || child.signalCode !== null) return null;
+  child.kill('SIGKILL');
+  return { event: e, offset_ms: Date.now() - Date.parse(e.t) };
+}
+
+/** A predicate that accepts the `n`th event (1-based) that `match` accepts. */
+export function nth(n: number, match: (e: TrajectoryEvent) => boolean): (e: TrajectoryEvent) => boolean {
+  let seen = 0;
+  return (e) => match(e) && ++seen === n;
 }
 
 export interface Leftover {
