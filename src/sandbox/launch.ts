@@ -21,7 +21,10 @@
 //                                          namespace's init, whose getppid() is 0, reads both from
 //                                          /proc). Otherwise it exits 125 before anything runs.
 // Each death signal survives the execs that follow (none is setuid or file-capable), so the chain is
-// armed before the first instruction of bwrap runs. Where setpriv or unshare is missing, the old
+// armed before the first instruction of bwrap runs. unshare waits for its child and passes on its
+// exit status or signal; one exception: a child killed by SIGKILL from outside (the OOM killer
+// choosing bwrap's own process; nothing in the sandbox can see it) ends unshare with exit 1 and a
+// line on stderr, as util-linux cannot re-raise SIGKILL. Where setpriv or unshare is missing, the old
 // chain runs and `enforced.dies_with_runner` says false. Unsandboxed commands (`--sandbox none`) get
 // the first and last steps only: the command dies with the runner, children it started in the
 // background are found in its cgroup by the next outlast process (cgroup.ts: sweepStale).
