@@ -26,6 +26,7 @@ export async function executeExperiment(opts: {
   concurrency: number;
   /** Worker processes (default: defaultWorkers(concurrency)). */
   workers?: number;
+  retryInfra?: boolean;
 }): Promise<Executed> {
   const stop = new AbortController();
   let signals = 0;

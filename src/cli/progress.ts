@@ -1,5 +1,6 @@
 // Live progress of an experiment. On a terminal: one line per active rollout plus a totals line,
-// redrawn in place (log-update). Otherwise (CI, pipes, files): one plain line per start and finish.
+// redrawn in place (log-update); a rollout waiting out a provider outage says since when. Otherwise
+// (CI, pipes, files): one plain line per start and finish, and per outage's start and end.
 import { createLogUpdate } from 'log-update';
 import type { TrajectoryEvent } from '../core/events.js';
 import type { ProgressListener } from '../runner/experiment.js';
@@ -10,6 +11,8 @@ interface Active {
   started: number;
   phase: string;
   toolCalls: number;
+  /** The provider outage being waited out (from the latest `outage.wait`), or null. */
+  outage: { since: number; attempt: number; nextAt: number; reason: string } | null;
 }
 
 export class Progress implements ProgressListener {
@@ -34,7 +37,7 @@ export class Progress implements ProgressListener {
   }
 
   rolloutStarted(id: string): void {
-    this.active.set(id, { started: Date.now(), phase: 'prepare', toolCalls: 0 });
+    this.active.set(id, { started: Date.now(), phase: 'prepare', toolCalls: 0, outage: null });
     if (!this.draw) this.stream.write(`start  ${id}\n`);
     this.render();
   }
@@ -44,6 +47,16 @@ export class Progress implements ProgressListener {
     if (!a) return;
     if (e.type === 'phase' && e.status === 'started') a.phase = e.phase;
     if (e.type === 'tool.call') a.toolCalls++;
+    if (e.type === 'outage.wait') {
+      const since = Date.parse(e.since);
+      // Without a live display, one line when an outage begins and one when it ends.
+      if (!this.draw && !a.outage) this.stream.write(`wait   ${id}  waiting for the provider since ${clock(since)}: ${e.reason}\n`);
+      a.outage = { since, attempt: e.attempt, nextAt: Date.parse(e.t) + e.next_in_ms, reason: e.reason };
+    }
+    if (e.type === 'outage.end') {
+      if (!this.draw) this.stream.write(`${e.recovered ? 'back   ' : 'outage '}${id}  ${e.recovered ? '' : 'gave up '}after ${formatDuration(e.waited_ms)} waiting for the provider (${e.attempts} tries)\n`);
+      a.outage = null;
+    }
   }
 
   rolloutFinished(id: string, r: RolloutResult): void {
@@ -67,7 +80,8 @@ export class Progress implements ProgressListener {
     if (!this.draw) return;
     const now = Date.now();
     const lines = [...this.active].map(
-      ([id, a]) => `  ▸ ${id}  ${a.phase}  ${formatDuration(now - a.started)}${a.toolCalls ? `  ${a.toolCalls} tool call${a.toolCalls === 1 ? '' : 's'}` : ''}`,
+      ([id, a]) =>
+        `  ▸ ${id}  ${a.phase}  ${formatDuration(now - a.started)}${a.toolCalls ? `  ${a.toolCalls} tool call${a.toolCalls === 1 ? '' : 's'}` : ''}${a.outage ? `  ${outageLine(a.outage, now)}` : ''}`,
     );
     lines.push(`  ${this.done}/${this.total} done · ${this.active.size} running · ${this.passed} passed · ${this.failed} not passed${this.problems ? ` · ${this.problems} infra/task errors` : ''}`);
     this.draw(lines.join('\n'));
@@ -77,4 +91,15 @@ export class Progress implements ProgressListener {
     if (this.timer) clearInterval(this.timer);
     if (this.draw) this.draw.clear();
   }
+}
+
+/** `waiting for the provider since 14:03:07 (8m12s, try 9, next in 41s)`. */
+function outageLine(o: NonNullable<Active['outage']>, now: number): string {
+  const next = Math.max(0, o.nextAt - now);
+  return `waiting for the provider since ${clock(o.since)} (${formatDuration(now - o.since)}, try ${o.attempt + 1}${next > 0 ? `, next in ${formatDuration(Math.round(next / 100) * 100)}` : ''})`;
+}
+
+/** Local wall-clock time, HH:MM:SS. */
+function clock(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
 }

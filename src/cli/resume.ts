@@ -15,11 +15,12 @@ import { rolloutTable } from './show.js';
 export function register(program: Command): void {
   program
     .command('resume')
-    .description('continue every unfinished rollout from its log (default: of every experiment that has one)')
+    .description('continue every unfinished rollout from its log, and those that ended infra_error (default: of every experiment that has one)')
     .argument('[experiment]', 'experiment id')
     .option('-c, --concurrency <n>', 'rollouts at once (default: the experiment\'s own)', positiveInt('--concurrency'))
     .option('--workers <n>', 'worker processes that run the rollouts (default: one per core from 8 concurrent rollouts up, else 1)', positiveInt('--workers'))
-    .action(async (id: string | undefined, opts: { concurrency?: number; workers?: number }) => {
+    .option('--no-retry-infra', 'leave rollouts that ended infra_error as they are (continue only unfinished ones)')
+    .action(async (id: string | undefined, opts: { concurrency?: number; workers?: number; retryInfra: boolean }) => {
       const layout = layoutFor(program.opts());
       process.exitCode = await withStore(layout, async (store) => {
         // The files are the source of truth: index what a crash left unindexed before deciding what is unfinished.
@@ -31,9 +32,13 @@ export function register(program: Command): void {
           throw new UserError(stopped ? `nothing to resume in experiment "${id}": ${stopped.reason}` : `no experiment "${id}" under ${layout.experimentsDir} (see \`outlast list\`)`);
         }
         const known = exps.length;
-        exps = exps.filter((e) => e && e.finished < e.rollouts);
+        // infra_error is not a result (the infrastructure failed, not the agent): continued unless told not to.
+        const infra = async (e: string): Promise<boolean> => opts.retryInfra && (await store.listRollouts(e)).some((r) => r.outcome === 'infra_error');
+        const todo = [];
+        for (const e of exps) if (e && (e.finished < e.rollouts || (await infra(e.id)))) todo.push(e);
+        exps = todo;
         if (exps.length === 0) {
-          process.stdout.write(`${nothingToResume(layout, known, caught.skipped.length)}\n`);
+          process.stdout.write(`${nothingToResume(layout, known, caught.skipped.length)}${opts.retryInfra ? '' : ' (rollouts that ended infra_error are left as they are: --no-retry-infra)'}\n`);
           return EXIT.ok;
         }
         let code: number = EXIT.ok;
@@ -46,7 +51,7 @@ export function register(program: Command): void {
             tasks.set(t.name, task);
           }
           const sandbox = await createSandbox(record.sandbox);
-          const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency, workers: opts.workers });
+          const { results, interrupted, halted } = await executeExperiment({ layout, store, record, tasks, sandbox, concurrency: opts.concurrency ?? record.concurrency, workers: opts.workers, retryInfra: opts.retryInfra });
           process.stdout.write(`\nexperiment ${record.id}\n\n${rolloutTable(await store.listRollouts(record.id))}\n\n${summarize(results).line}\n`);
           if (halted) {
             process.stderr.write(`outlast: ${halted}\n`);

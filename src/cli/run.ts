@@ -54,11 +54,11 @@ export function resolveModels(names: string[] | undefined, file: string | undefi
   return { endpoints, config };
 }
 
-/** Parse a duration: plain seconds, or a number with s, m, h or d. */
-export function durationSec(name: string) {
+/** Parse a duration: plain seconds, or a number with s, m, h or d (0 only when `zero` allows it). */
+export function durationSec(name: string, zero = false) {
   return (v: string): number => {
     const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(v.trim());
-    if (!m || Number(m[1]) <= 0) throw new InvalidArgumentError(`${name} must be a positive duration like 90, 45m, 35h or 2d, got "${v}"`);
+    if (!m || (Number(m[1]) <= 0 && !zero)) throw new InvalidArgumentError(`${name} must be a ${zero ? '' : 'positive '}duration like 90, 45m, 35h or 2d, got "${v}"`);
     return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's']!;
   };
 }
@@ -90,6 +90,7 @@ export interface LimitOptions {
   maxTurns?: number;
   maxTokens?: number;
   maxCost?: number;
+  outagePatience?: number;
 }
 
 export function limitOverrides(o: LimitOptions): Limits {
@@ -99,6 +100,7 @@ export function limitOverrides(o: LimitOptions): Limits {
   if (o.maxTurns !== undefined) l.turns = o.maxTurns;
   if (o.maxTokens !== undefined) l.tokens = o.maxTokens;
   if (o.maxCost !== undefined) l.cost_usd = o.maxCost;
+  if (o.outagePatience !== undefined) l.outage_patience_sec = o.outagePatience;
   return l;
 }
 
@@ -107,7 +109,9 @@ export function summarize(results: RolloutResult[]): { line: string; problems: n
   const passed = finished.filter((r) => r.score?.passed).length;
   const problems = finished.filter((r) => r.outcome === 'infra_error' || r.outcome === 'task_error').length;
   const behind = results.filter((r) => r.index_error).map((r) => `\nwarning: rollout ${r.rollout_id}: ${r.index_error}`);
-  return { line: `${finished.length} rollouts finished: ${passed} passed, ${finished.length - passed} failed${problems ? ` (${problems} infra/task errors)` : ''}${behind.join('')}`, problems };
+  const infra = finished.filter((r) => r.outcome === 'infra_error').length;
+  const hint = infra ? `\n${infra} rollout${infra === 1 ? '' : 's'} ended infra_error (not the agent's result): \`outlast resume\` continues ${infra === 1 ? 'it' : 'them'} from the log` : '';
+  return { line: `${finished.length} rollouts finished: ${passed} passed, ${finished.length - passed} failed${problems ? ` (${problems} infra/task errors)` : ''}${behind.join('')}${hint}`, problems };
 }
 
 export function register(program: Command): void {
@@ -127,10 +131,11 @@ export function register(program: Command): void {
     .option('--max-turns <n>', 'limit: model turns per rollout', positiveInt('--max-turns'))
     .option('--max-tokens <n>', 'limit: tokens (input + output) per rollout', positiveInt('--max-tokens'))
     .option('--max-cost <usd>', 'limit: cost in US dollars per rollout', positiveNumber('--max-cost'))
-    .option('-S, --set <key=value>', 'a setting of the agent harness, repeatable (outlast: idle_rounds, compact_threshold, context_window, keep_recent_turns, command_timeout_sec, output_bytes, temperature, max_tokens, model_retries; see docs/harness.md)', setting)
+    .option('--outage-patience <duration>', 'how long a provider outage is waited out before a rollout ends infra_error (default 30m; 0: no waiting); not counted as wall or working time', durationSec('--outage-patience', true))
+    .option('-S, --set <key=value>', 'a setting of the agent harness, repeatable (outlast: idle_rounds, compact_threshold, context_window, keep_recent_turns, command_timeout_sec, output_bytes, temperature, max_tokens, model_retries, outage_backoff_ms, outage_backoff_max_ms; see docs/harness.md)', setting)
     .addHelpText(
       'after',
-      '\nResults go to the home directory (--home, $OUTLAST_HOME, default ./.outlast): experiment.json,\none trajectory.jsonl per rollout, and the outlast.db index. See them again with `outlast show`.\n\nExit codes: 0 all rollouts finished (whatever their scores), 1 some ended in infra_error or task_error,\n2 bad input, 3 internal error, 4 the disk is full (free space, then `outlast resume`),\n130 interrupted (continue with `outlast resume`).',
+      '\nResults go to the home directory (--home, $OUTLAST_HOME, default ./.outlast): experiment.json,\none trajectory.jsonl per rollout, and the outlast.db index. See them again with `outlast show`.\n\nExit codes: 0 all rollouts finished (whatever their scores), 1 some ended in infra_error (`outlast resume`\ncontinues them) or task_error, 2 bad input, 3 internal error, 4 the disk is full (free space, then `outlast resume`),\n130 interrupted (continue with `outlast resume`).',
     )
     .action(async (paths: string[], opts: LimitOptions & { harness?: string[]; repeats: number; concurrency?: number; workers?: number; sandbox: SandboxMode; model?: string[]; models?: string; set?: Record<string, unknown> }) => {
       const sandbox = await createSandbox(opts.sandbox);

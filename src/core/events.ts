@@ -233,6 +233,36 @@ export interface AgentRunRecord {
   error?: string;
 }
 
+/**
+ * A model call failed for infrastructure reasons (the gateway answered 429/5xx, or was unreachable,
+ * or the stream broke) and the harness waits before it tries again. The first of an outage opens it;
+ * the time until its `outage.end` is not working time, nor counted against the wall-time limit.
+ */
+export interface OutageWaitEvent extends EventBase {
+  type: 'outage.wait';
+  /** When the outage began (ISO): the first failed call of this run of failures. */
+  since: string;
+  /** 1 for the first wait of the outage, then 2, 3... */
+  attempt: number;
+  /** Milliseconds until the next try. */
+  next_in_ms: number;
+  /** The failure, in one line. */
+  reason: string;
+  /** Milliseconds of the outage patience left after this wait. */
+  patience_left_ms: number;
+}
+
+/** The outage is over: a call went through (`recovered`), or the patience ran out (the rollout ends infra_error). */
+export interface OutageEndEvent extends EventBase {
+  type: 'outage.end';
+  since: string;
+  /** Milliseconds from `since` to now: excluded from working time and from the wall-time limit. */
+  waited_ms: number;
+  /** Tries made after the first failure. */
+  attempts: number;
+  recovered: boolean;
+}
+
 export interface NoteEvent extends EventBase {
   type: 'note';
   level: 'info' | 'warning';
@@ -263,6 +293,8 @@ export type TrajectoryEvent =
   | ReviewDecisionEvent
   | AlertEvent
   | VerifierResultEvent
+  | OutageWaitEvent
+  | OutageEndEvent
   | NoteEvent
   | RolloutFinishedEvent;
 
@@ -286,6 +318,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'review.decision',
   'alert',
   'verifier.result',
+  'outage.wait',
+  'outage.end',
   'note',
   'rollout.finished',
 ];

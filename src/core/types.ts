@@ -13,9 +13,9 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 /** Limits of one rollout. Every field is optional; absent means "no limit". */
 export interface Limits {
-  /** Wall-clock seconds for the harness phase. */
+  /** Wall-clock seconds for the harness phase, provider outages (`outage.wait` … `outage.end`) not counted. */
   wall_time_sec?: number;
-  /** Working seconds: wall time minus time spent waiting on upstream retries. */
+  /** Working seconds: wall time minus time spent waiting on upstream retries and provider outages. */
   working_time_sec?: number;
   /** Model turns (model calls made by the harness). */
   turns?: number;
@@ -23,6 +23,12 @@ export interface Limits {
   tokens?: number;
   /** Total cost in US dollars across the rollout. */
   cost_usd?: number;
+  /**
+   * Not a budget: how long, in seconds, the harness keeps retrying model calls that fail for
+   * infrastructure reasons (an outage) before the rollout ends `infra_error` (resumable). Absent:
+   * DEFAULT_OUTAGE_PATIENCE_SEC (30 minutes, src/core/outage.ts); 0: give up after the quick retries.
+   */
+  outage_patience_sec?: number;
 }
 
 /** Resource limits of one sandboxed process tree. */
@@ -208,8 +214,10 @@ export interface RolloutSpec {
 export interface RolloutTotals {
   /** Wall time summed over the rollout's attempts (see core/attempts.ts). */
   wall_ms: number;
-  /** Wall time minus time spent waiting on upstream retries. */
+  /** Wall time minus time spent waiting on upstream retries and provider outages. */
   working_ms: number;
+  /** Time spent waiting for the provider to come back (`outage.wait` … `outage.end`); absent in older logs. */
+  outage_ms?: number;
   /** Time in the harness and in grading, each summed over the attempts. */
   harness_ms: number;
   verify_ms: number;

@@ -140,6 +140,8 @@ export interface RunOptions {
   concurrency: number;
   signal?: AbortSignal;
   progress?: ProgressListener;
+  /** Continue rollouts that ended infra_error too (see RolloutContext.retryInfra). */
+  retryInfra?: boolean;
   /** Worker processes to run the rollouts in (default 1: in this process). See pool/parent.ts. */
   workers?: number;
 }
@@ -160,7 +162,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
   );
   const endpoints = new Map((record.model_config?.endpoints ?? []).map((e) => [e.name, e]));
   const workers = Math.min(opts.workers ?? 1, Math.max(1, Math.min(opts.concurrency, queue.length)));
-  const pool = workers > 1 ? new WorkerPool(workers, { type: 'init', home: opts.layout.home, sandbox: opts.sandbox.mode, record, tasks: Object.fromEntries([...opts.tasks].map(([n, t]) => [n, { dir: t.dir, hash: t.hash }])) }) : null;
+  const pool = workers > 1 ? new WorkerPool(workers, { type: 'init', home: opts.layout.home, sandbox: opts.sandbox.mode, record, tasks: Object.fromEntries([...opts.tasks].map(([n, t]) => [n, { dir: t.dir, hash: t.hash }])), retryInfra: opts.retryInfra }) : null;
   let gateway: Gateway | null = null;
   if (!pool && queue.some((r) => r.model !== null)) {
     gateway = await startGateway({
@@ -202,7 +204,7 @@ export async function runExperiment(opts: RunOptions): Promise<RolloutResult[]> 
       const onEvent = (e: TrajectoryEvent) => opts.progress?.event?.(r.rollout_id, e);
       const running = pool
         ? pool.run(spec, r.harness, signal, onEvent)
-        : runRollout({ layout: opts.layout, store: opts.store, spec, task, harness, sandbox: opts.sandbox, model: endpoint && gateway ? { gateway, endpoint } : undefined, signal, onEvent });
+        : runRollout({ layout: opts.layout, store: opts.store, spec, task, harness, sandbox: opts.sandbox, model: endpoint && gateway ? { gateway, endpoint } : undefined, signal, retryInfra: opts.retryInfra, onEvent });
       const res = await running.catch((e: unknown) => {
         release();
         throw e;

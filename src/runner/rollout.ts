@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { TrajectoryEvent } from '../core/events.js';
 import type { Limits, Outcome, RolloutSpec, Score, Task } from '../core/types.js';
 import { AttemptClock } from '../core/attempts.js';
+import { WaitClock, outagePatienceMs } from '../core/outage.js';
 import { modelTotals } from '../core/totals.js';
 import { isDiskFull, isUserError, oneLine } from '../core/errors.js';
 import type { Harness, ModelAccess } from '../harnesses/harness.js';
@@ -21,6 +22,7 @@ import { TrajectoryWriter } from '../store/trajectory.js';
 import { asDiskFull, isDiskFullError } from '../store/disk.js';
 import { isVerificationAborted } from '../verifiers/verifier.js';
 import { diskRoom, gradeWorkspace } from './grade.js';
+import { HarnessTimer } from './harness-timer.js';
 import { finishedHarness, largestRoom, recordUnmetered } from './prior.js';
 import { versions } from './provenance.js';
 
@@ -37,6 +39,8 @@ export interface RolloutContext {
   signal?: AbortSignal;
   /** Every event appended to the trajectory, as it is appended (for live progress). */
   onEvent?: (e: TrajectoryEvent) => void;
+  /** Continue a rollout whose log says it finished `infra_error` (`outlast resume` does by default). */
+  retryInfra?: boolean;
 }
 
 export interface RolloutResult {
@@ -106,9 +110,11 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
   let result: RolloutResult;
   try {
     const prior = log.existing;
-    const finished = prior.find((e) => e.type === 'rollout.finished');
+    // The last finish counts: a rollout that ended infra_error may have been continued since.
+    const finished = prior.findLast((e) => e.type === 'rollout.finished');
+    const final = finished?.type === 'rollout.finished' && !(finished.outcome === 'infra_error' && ctx.retryInfra);
     result =
-      finished && finished.type === 'rollout.finished'
+      final && finished.type === 'rollout.finished'
         ? { ...base, outcome: finished.outcome, score: finished.score, reason: finished.reason, already_finished: true }
         : await lifecycle(ctx, log, prior);
   } finally {
@@ -180,9 +186,11 @@ async function attempt(
   const agentId = identityFor(spec.rollout_id, 'agent');
   const agentSandbox = asIdentity(sandbox, agentId);
   const verifierSandbox = asIdentity(sandbox, identityFor(spec.rollout_id, 'verifier'));
+  const waitEvents: TrajectoryEvent[] = []; // what WaitClock folds (outages, retry waits, restarts)
   log.onEvent((e) => {
     clock.observe(e);
     if (e.type === 'model.response' || e.type === 'model.unmetered') modelEvents.push(e);
+    if (e.type === 'model.response' || e.type === 'outage.wait' || e.type === 'outage.end' || e.type === 'rollout.started') waitEvents.push(e);
   });
 
   log.append({
@@ -260,6 +268,9 @@ async function attempt(
   log.append({ type: 'phase', phase: 'finish', status: 'done' });
   const spent = modelTotals([...prior, ...modelEvents]);
   const times = clock.times(Date.now());
+  const waits = new WaitClock();
+  for (const e of [...prior, ...waitEvents]) waits.observe(e);
+  const outageMs = waits.outageMs(Date.now());
   log.append({
     type: 'rollout.finished',
     outcome,
@@ -267,7 +278,8 @@ async function attempt(
     reason,
     totals: {
       wall_ms: times.wall_ms,
-      working_ms: Math.max(0, times.wall_ms - spent.retry_wait_ms),
+      working_ms: Math.max(0, times.wall_ms - waits.retryWaitMs - outageMs),
+      outage_ms: outageMs,
       harness_ms: times.harness_ms,
       verify_ms: times.verify_ms,
       attempts: times.attempts,
@@ -295,11 +307,12 @@ async function runHarnessPhase(
   signal.addEventListener('abort', onAbort, { once: true });
   const limitSec = harnessTimeoutSec(task, spec.limits);
   let timedOut = false;
-  const timer = setTimeout(() => {
+  // Provider outages do not count against the limit (the harness waits them out): nor here.
+  const timer = new HarnessTimer((limitSec + HARNESS_GRACE_SEC) * 1000, outagePatienceMs(spec.limits), () => {
     timedOut = true;
     stop.abort(new Error('harness wall-time limit'));
-  }, (limitSec + HARNESS_GRACE_SEC) * 1000);
-  timer.unref();
+  });
+  log.onEvent((e) => timer.observe(e));
   log.append({ type: 'phase', phase: 'harness', status: 'started', detail: { harness: harness.name, timeout_sec: limitSec } });
   const th = Date.now();
   let model: ModelAccess | undefined;
@@ -319,7 +332,7 @@ async function runHarnessPhase(
     if (!signal.aborted && isDiskFullError(err)) throw err;
     return { outcome: isUserError(err) ? 'task_error' : 'infra_error', reason: `harness failed: ${(err as Error).message}`, tool_calls: 0, turns: 0, duration_ms: Date.now() - th };
   } finally {
-    clearTimeout(timer);
+    timer.stop();
     signal.removeEventListener('abort', onAbort);
     if (model && ctx.model) ctx.model.gateway.unregister(model.token);
   }

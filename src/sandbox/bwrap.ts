@@ -13,12 +13,14 @@
 //     sandbox writes are owned by that uid; /proc/sys and every root-owned file are read-only to it.
 //   - anyone else: bwrap makes a user namespace mapping the sandbox to the caller's uid and drops
 //     every capability (bubblewrap's normal mode).
-// Limits and tree killing are runTree's job (run.ts).
+// Limits and tree killing are runTree's job (run.ts); tying the tree to the runner's life (so a
+// runner killed mid-launch leaves nothing running) is the launcher's (launch.ts).
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { adoptTree } from './adopt.js';
 import { hostCaps, processLimitsEnforced, type HostCaps } from './host.js';
 import { anonymousIdentity, type SandboxIdentity } from './identity.js';
+import { diesWithRunner } from './launch.js';
 import { runTree } from './run.js';
 import { BASE_ENV, DEFAULT_TMP_MB, type EnforcedLimits, type ExecOptions, type ExecResult, type Mount, type Sandbox } from './sandbox.js';
 import { seccompProgram } from './seccomp.js';
@@ -106,6 +108,7 @@ export class BwrapSandbox implements Sandbox {
       dedicated_uid: host.isRoot,
       seccomp: this.seccomp !== null,
       tmp_size: true,
+      dies_with_runner: diesWithRunner(host, true),
     };
   }
 
@@ -156,6 +159,8 @@ export class BwrapSandbox implements Sandbox {
       launcherProcesses: BWRAP_PROCESSES,
       // The PID namespace already takes the whole tree down: a cgroup only for the limits it holds.
       trackWithCgroup: false,
+      // ... and an outer one whose init dies with this process closes bwrap's setup window (launch.ts).
+      pidNamespace: true,
       ...(this.seccomp ? { fd3: this.seccomp } : {}),
     });
   }

@@ -1,6 +1,7 @@
 // What this machine offers for enforcing limits, detected once per process and cached:
 // `prlimit` (util-linux) for rlimits, writable cgroups (pids, memory, cpu) for limits on the whole
-// tree, `setpriv` (util-linux) to drop to an unprivileged uid when outlast runs as root.
+// tree, `setpriv` (util-linux) to drop to an unprivileged uid when outlast runs as root and, with
+// `unshare` (util-linux), to tie every sandbox to the runner's life (launch.ts).
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { detectCgroups, type CgroupRoots } from './cgroup.js';
@@ -14,6 +15,8 @@ export interface HostCaps {
   isRoot: boolean;
   /** Absolute path of `setpriv`, or null when it is missing. */
   setpriv: string | null;
+  /** Absolute path of `unshare` (util-linux), or null when it is missing (launch.ts). */
+  unshare: string | null;
 }
 
 /** Resolve a program name on a PATH-style list of directories (or check an absolute path). */
@@ -44,6 +47,7 @@ export function hostCaps(): HostCaps {
       cgroup: detectCgroups(),
       isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
       setpriv: findBinary('setpriv', `${process.env.PATH ?? ''}${delimiter}${SYSTEM_PATH}`),
+      unshare: findBinary('unshare', `${process.env.PATH ?? ''}${delimiter}${SYSTEM_PATH}`),
     };
   }
   return cached;

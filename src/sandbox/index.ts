@@ -1,12 +1,14 @@
 // Sandbox factory: `createSandbox('bwrap' | 'none')`. For bwrap it finds the binary and proves,
 // once per process, that it can create the namespaces it needs, turning failures into one-line
-// UserErrors the CLI prints as they are.
+// UserErrors the CLI prints as they are, and that its launcher can tie sandboxes to this process's
+// life (launch.ts; without, sandboxes launch as before and `enforced` says so).
 import { spawn } from 'node:child_process';
 import { UserError, oneLine } from '../core/errors.js';
 import type { SandboxMode } from '../core/types.js';
 import { BwrapSandbox } from './bwrap.js';
-import { findBinary, hostCaps } from './host.js';
+import { findBinary, hostCaps, type HostCaps } from './host.js';
 import { uidBase } from './identity.js';
+import { diesWithRunner, launcher } from './launch.js';
 import { UnsandboxedSandbox } from './none.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -42,9 +44,11 @@ export async function createSandbox(mode: SandboxMode, opts: CreateSandboxOption
     uidBase(); // a bad OUTLAST_UID_BASE is a one-line error now, not a failure of every rollout
     if (!caps.setpriv) throw new UserError('setpriv (util-linux) is missing: outlast needs it to run sandboxes as an unprivileged uid when it runs as root (apt-get install util-linux)');
   }
-  const sandbox = new BwrapSandbox(bwrap, caps);
-  if (opts.probe !== false) await probeBwrap(bwrap);
-  return sandbox;
+  if (opts.probe === false) return new BwrapSandbox(bwrap, caps);
+  await probeBwrap(bwrap);
+  // Where the launcher's PID namespace cannot be made (e.g. AppArmor restricting unshare's user
+  // namespace but not bwrap's), launch as before; `enforced.dies_with_runner` then says false.
+  return new BwrapSandbox(bwrap, (await probeLauncher(bwrap, caps)) ? caps : { ...caps, unshare: null });
 }
 
 const probes = new Map<string, Promise<void>>();
@@ -64,15 +68,34 @@ export function probeBwrap(bwrap: string): Promise<void> {
   return p;
 }
 
-async function runProbe(bwrap: string): Promise<void> {
-  const args = ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--', '/bin/true'];
-  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(bwrap, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+const PROBE_ARGS = ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--', '/bin/true'];
+
+function runOnce(file: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
     child.on('error', (e) => resolve({ code: null, stderr: e.message }));
     child.on('close', (c) => resolve({ code: c, stderr: err }));
   });
+}
+
+const launchProbes = new Map<string, Promise<boolean>>();
+
+/** Whether bwrap runs under the launcher that ties it to this process (launch.ts). Cached per binary. */
+export function probeLauncher(bwrap: string, caps: HostCaps): Promise<boolean> {
+  if (!diesWithRunner(caps, true)) return Promise.resolve(false);
+  let p = launchProbes.get(bwrap);
+  if (!p) {
+    const l = launcher(caps, 'exec "$@"', true);
+    p = runOnce(l.file, [...l.args, bwrap, ...PROBE_ARGS]).then((r) => r.code === 0);
+    launchProbes.set(bwrap, p);
+  }
+  return p;
+}
+
+async function runProbe(bwrap: string): Promise<void> {
+  const { code, stderr } = await runOnce(bwrap, PROBE_ARGS);
   if (code === 0) return;
   const why = oneLine(stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`);
   const hint = /namespace|permission|operation not permitted/i.test(why)

@@ -23,7 +23,7 @@ export class UnsandboxedSandbox implements Sandbox {
   readonly enforced: EnforcedLimits;
 
   constructor(private readonly host: HostCaps = hostCaps()) {
-    this.enforced = { wall_time: true, network: false, filesystem: false, ...processLimitsEnforced(host), dedicated_uid: false, seccomp: false, tmp_size: false };
+    this.enforced = { wall_time: true, network: false, filesystem: false, ...processLimitsEnforced(host), dedicated_uid: false, seccomp: false, tmp_size: false, dies_with_runner: false };
   }
 
   /** Commands run as outlast's own user here: nothing to hand over. */

@@ -1,21 +1,29 @@
 // Run one process tree with limits and leave nothing behind. Shared by the bwrap and the
 // unsandboxed implementations; they differ only in the argv they hand over.
 //
-// Launch chain (all exec'd in one pid, so the pid we hold is the final program):
-//   /bin/sh -c 'exec 2>&1; echo 0 > <cgroup>/tasks ...; exec "$@"'      merge stderr into stdout
-//                                                                         (true arrival order) and
-//                                                                         join the exec's cgroups
+// Launch chain (all exec'd in one pid, so the pid we hold is the final program, except that with a
+// PID namespace the launcher's unshare forks once and waits, passing on the exit status):
+//   setpriv --pdeathsig KILL -- [unshare --pid --fork --kill-child --]   die with this process
+//                                                                         (launch.ts)
+//   /bin/sh -c '<guard>; exec 2>&1; echo 0 > <cgroup>/tasks ...; exec "$@"'
+//                                                                         check the runner is still
+//                                                                         there, merge stderr into
+//                                                                         stdout (true arrival
+//                                                                         order), join the exec's
+//                                                                         cgroups
 //   prlimit --cpu --fsize [--as] [--nproc] --                             set rlimits (--as only
 //                                                                         without a memory cgroup)
 //   <argv>                                                                bwrap ... or /bin/sh -c cmd
 // The process is spawned detached (its own session and process group). Kill = SIGKILL to the
 // process group + SIGKILL to every pid in the cgroup. It happens on timeout, on abort, and also
-// right after the launched program exits, so background children never outlive an exec.
+// right after the launched program exits, so background children never outlive an exec. If this
+// process dies instead, the kernel kills the tree (launch.ts).
 import { spawn } from 'node:child_process';
 import type { SandboxLimits } from '../core/types.js';
 import { OutputCapture } from './capture.js';
 import { acquireCgroup, type Controller } from './cgroup.js';
 import type { HostCaps } from './host.js';
+import { launcher } from './launch.js';
 import { DEFAULT_OUTPUT_BYTES, type ExecResult } from './sandbox.js';
 
 export interface TreeSpec {
@@ -33,6 +41,8 @@ export interface TreeSpec {
   trackWithCgroup: boolean;
   /** Bytes the launched program can read from file descriptor 3 (e.g. bwrap's seccomp program). */
   fd3?: Buffer;
+  /** Run the tree in a PID namespace whose init dies with this process (bwrap; see launch.ts). */
+  pidNamespace?: boolean;
 }
 
 const MIB = 1024 * 1024;
@@ -104,11 +114,12 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
   if (limits.memory_mb !== undefined) needed.push('memory');
   if (limits.cpus !== undefined) needed.push('cpu');
   const join = cgroup ? `${cgroup.joinCommands(shQuote, needed).map((c) => `${c} || exit 125; `).join('')}` : '';
-  const argv = ['-c', `exec 2>&1; ${join}exec "$@"`, 'outlast-sandbox', ...rlimitArgs(limits, host, nproc, cgroup?.has('memory') ?? false), ...spec.argv];
+  const launch = launcher(host, `exec 2>&1; ${join}exec "$@"`, spec.pidNamespace === true);
+  const argv = [...launch.args, ...rlimitArgs(limits, host, nproc, cgroup?.has('memory') ?? false), ...spec.argv];
 
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
-      const child = spawn('/bin/sh', argv, {
+      const child = spawn(launch.file, argv, {
         cwd: spec.cwd,
         env: spec.env,
         detached: true,

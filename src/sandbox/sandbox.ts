@@ -71,7 +71,9 @@ export type EnforcedLimits = Record<
   /** The seccomp filter (seccomp.ts) is on. */
   | 'seccomp'
   /** /tmp and /dev/shm are size-limited tmpfs. */
-  | 'tmp_size',
+  | 'tmp_size'
+  /** The whole process tree dies with the outlast process that launched it, whenever it dies (launch.ts). */
+  | 'dies_with_runner',
   boolean
 >;
 

@@ -40,6 +40,7 @@ export const limitsSchema = z.strictObject({
   turns: positiveInt().optional(),
   tokens: positiveInt().optional(),
   cost_usd: positive().optional(),
+  outage_patience_sec: z.number().nonnegative().optional(),
 });
 
 export const sandboxSchema = z.strictObject({

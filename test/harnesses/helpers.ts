@@ -16,6 +16,7 @@ import { openStore } from '../../src/store/index.js';
 import { Layout } from '../../src/store/layout.js';
 import { TrajectoryWriter, readTrajectory } from '../../src/store/trajectory.js';
 import { loadTask } from '../../src/tasks/load.js';
+import { startFlakyUpstream, type FlakyUpstream } from '../helpers/flaky-upstream.js';
 
 export const PROTOCOLS: Protocol[] = ['openai-chat', 'openai-responses', 'anthropic'];
 /** $1000 per million tokens: one token costs $0.001, so cost limits are easy to hit. */
@@ -57,6 +58,8 @@ export async function stepTask(opts: { steps?: number; toml?: string } = {}): Pr
 
 export interface Env {
   sm: ScriptedModel;
+  /** The provider as the gateway reaches it: the scripted model, behind a proxy that can go down when started with `flaky`. */
+  upstream: FlakyUpstream | null;
   gw: Gateway;
   sandbox: Sandbox;
   endpoint(p: Protocol): ModelEndpoint;
@@ -69,13 +72,16 @@ export async function startEnv(o: {
   gateway?: Partial<GatewaySettings>;
   context_window?: number;
   extra_params?: Record<string, unknown>;
+  /** Put the scripted model behind a proxy that can have outages (env.upstream). */
+  flaky?: boolean;
 }): Promise<Env> {
   const sm = await startScriptedModel({ ...(o.scripted ?? {}), script: o.script });
+  const upstream = o.flaky ? await startFlakyUpstream(sm.url) : null;
   const endpoints = PROTOCOLS.map(
     (p): ModelEndpoint => ({
       name: `m-${p}`,
       protocol: p,
-      base_url: `${sm.url}/v1`,
+      base_url: `${upstream?.url ?? sm.url}/v1`,
       upstream_model: 'scripted',
       pricing: PRICING,
       ...(o.context_window ? { context_window: o.context_window } : {}),
@@ -89,11 +95,13 @@ export async function startEnv(o: {
   const sandbox = await createSandbox('bwrap');
   return {
     sm,
+    upstream,
     gw,
     sandbox,
     endpoint: (p) => endpoints.find((e) => e.protocol === p)!,
     async close() {
       await gw.close();
+      await upstream?.close();
       await sm.close();
     },
   };
@@ -156,7 +164,11 @@ export async function runDirect(
 }
 
 /** Run through the real runner (prepare → harness → snapshot → verify → finish) with a real SQLite store. */
-export async function runViaRunner(env: Env, task: Task, o: { protocol?: Protocol; limits?: Limits; settings?: Partial<OutlastSettings>; home?: string; rolloutId?: string } = {}): Promise<{ result: RolloutResult; events: TrajectoryEvent[]; workspace: string }> {
+export async function runViaRunner(
+  env: Env,
+  task: Task,
+  o: { protocol?: Protocol; limits?: Limits; settings?: Partial<OutlastSettings>; home?: string; rolloutId?: string; onEvent?: (e: TrajectoryEvent) => void; retryInfra?: boolean } = {},
+): Promise<{ result: RolloutResult; events: TrajectoryEvent[]; workspace: string }> {
   const home = o.home ?? tmpdir('outlast-home-');
   const layout = new Layout(home);
   const store = await openStore(layout);
@@ -176,7 +188,7 @@ export async function runViaRunner(env: Env, task: Task, o: { protocol?: Protoco
     sandbox: 'bwrap',
   };
   try {
-    const result = await runRollout({ layout, store, spec, task, harness, sandbox: env.sandbox, model: { gateway: env.gw, endpoint } });
+    const result = await runRollout({ layout, store, spec, task, harness, sandbox: env.sandbox, model: { gateway: env.gw, endpoint }, onEvent: o.onEvent, retryInfra: o.retryInfra });
     return { result, events: readTrajectory(layout.trajectory('e1', spec.rollout_id)).events, workspace: layout.workspace('e1', spec.rollout_id) };
   } finally {
     await (store as unknown as { close?: () => Promise<void> | void }).close?.();

@@ -127,16 +127,20 @@ describe('model calls that break', () => {
     const r = await runDirect(env, await stepTask());
     await env.close();
     expect(r.result).toMatchObject({ outcome: 'completed', turns: 2, tool_calls: 2 });
-    expect(ofType(r.events, 'note').some((n) => /model call failed .*trying again \(1 of 2\)/.test(n.message))).toBe(true);
+    const [wait] = ofType(r.events, 'outage.wait');
+    expect(wait).toMatchObject({ attempt: 1, reason: expect.stringMatching(/stream/) });
+    expect(ofType(r.events, 'outage.end')).toEqual([expect.objectContaining({ since: wait!.since, attempts: 1, recovered: true })]);
   });
 
-  it('ends as infra_error when the retries are spent', async () => {
+  it('with no outage patience, ends as infra_error when the quick retries are spent', async () => {
     const env = await startEnv({ script: [cut(0), cut(0), cut(0), write(0), submit] });
-    const r = await runDirect(env, await stepTask());
+    const r = await runDirect(env, await stepTask(), { limits: { outage_patience_sec: 0 }, settings: { outage_backoff_ms: 20 } });
     await env.close();
     expect(r.result.outcome).toBe('infra_error');
-    expect(r.result.reason).toMatch(/stream/);
+    expect(r.result.reason).toMatch(/provider outage: .*outage patience of 0s .*stream.*outlast resume/);
     expect(env.sm.turnsServed).toBe(3);
+    expect(ofType(r.events, 'outage.wait').map((w) => w.attempt)).toEqual([1, 2]);
+    expect(ofType(r.events, 'outage.end')).toEqual([expect.objectContaining({ attempts: 2, recovered: false })]);
   });
 
   it('an upstream that stalls (keep-alive comments, no content) is cut by the gateway and ends infra_error, not budget_exhausted or timeout', async () => {

@@ -44,6 +44,10 @@ export function describe(e: StoredEvent): string {
       return `score ${x.score?.value} ${x.score?.passed ? 'passed' : 'failed'} · ${x.score?.grader?.verifier}@${x.score?.grader?.version}`;
     case 'rollout.finished':
       return `${x.outcome} · score ${x.score?.value ?? '–'} · ${x.reason}`;
+    case 'outage.wait':
+      return `waiting for the provider since ${x.since} · try ${x.attempt + 1} in ${fmtMs(x.next_in_ms)} · ${short(x.reason, 100)}`;
+    case 'outage.end':
+      return `${x.recovered ? 'the provider is back' : 'gave up on the provider'} after ${fmtMs(x.waited_ms)} (${x.attempts} tries)`;
     case 'note':
       return `${x.level}: ${x.message}`;
     case 'context.compacted':

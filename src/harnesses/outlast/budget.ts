@@ -3,12 +3,17 @@
 // restarting from zero). Also the two texts that disclose the budget to the agent: the limits at the
 // start, and a one-line "what is left" appended to the latest tool result of every turn.
 import type { TrajectoryEvent } from '../../core/events.js';
+import { WaitClock } from '../../core/outage.js';
 import type { Limits } from '../../core/types.js';
 import { totalTokens } from '../../core/usage.js';
 
 export interface Used {
   wall_ms: number;
-  /** Wall time minus time spent waiting on upstream retries. */
+  /** Time spent waiting for the provider in outages (src/core/outage.ts). */
+  outage_ms: number;
+  /** Wall time minus outages: what the wall-time limit counts. */
+  limit_wall_ms: number;
+  /** Wall time minus time spent waiting on upstream retries and outages. */
   working_ms: number;
   turns: number;
   tokens: number;
@@ -18,13 +23,14 @@ export interface Used {
 /**
  * What the rollout has used so far. Wall time is the sum of the harness sessions recorded in the log
  * (a session runs from `rollout.started`, or its `phase harness started`, to the last event before
- * the next `rollout.started`): time between a crash and its resume is not charged to the agent.
+ * the next `rollout.started`): time between a crash and its resume is not charged to the agent, nor
+ * is time spent waiting for the provider in an outage (WaitClock).
  */
 export class BudgetTracker {
   private closedMs = 0;
   private sessionStart: number | null = null;
   private sessionLast = 0;
-  private retryWaitMs = 0;
+  private readonly waits = new WaitClock();
   turns = 0;
   tokens = 0;
   costUsd = 0;
@@ -36,6 +42,7 @@ export class BudgetTracker {
 
   observe(e: TrajectoryEvent): void {
     const t = Date.parse(e.t);
+    this.waits.observe(e);
     switch (e.type) {
       case 'rollout.started':
         if (this.sessionStart !== null) this.closedMs += Math.max(0, this.sessionLast - this.sessionStart);
@@ -51,7 +58,6 @@ export class BudgetTracker {
         this.modelCalls++;
         this.tokens += totalTokens(e.usage);
         this.costUsd += e.cost_usd;
-        this.retryWaitMs += e.retry_wait_ms;
         this.inputTokens += e.usage.input;
         this.cachedTokens += e.usage.cached;
         break;
@@ -69,14 +75,28 @@ export class BudgetTracker {
 
   used(nowMs: number): Used {
     const wall = this.closedMs + (this.sessionStart === null ? 0 : Math.max(0, nowMs - this.sessionStart));
-    return { wall_ms: wall, working_ms: Math.max(0, wall - this.retryWaitMs), turns: this.turns, tokens: this.tokens, cost_usd: this.costUsd };
+    const outage = Math.min(wall, this.waits.outageMs(nowMs));
+    return {
+      wall_ms: wall,
+      outage_ms: outage,
+      limit_wall_ms: wall - outage,
+      working_ms: Math.max(0, wall - outage - this.waits.retryWaitMs),
+      turns: this.turns,
+      tokens: this.tokens,
+      cost_usd: this.costUsd,
+    };
+  }
+
+  /** When the provider outage in progress began (ms since the epoch), or null. */
+  outageSince(): number | null {
+    return this.waits.since;
   }
 
   /** Why the rollout must stop now, or null. */
   exhausted(nowMs: number): string | null {
     const l = this.limits;
     const u = this.used(nowMs);
-    if (l.wall_time_sec !== undefined && u.wall_ms >= l.wall_time_sec * 1000) return `wall time limit reached (${fmtSec(u.wall_ms)} of ${l.wall_time_sec}s)`;
+    if (l.wall_time_sec !== undefined && u.limit_wall_ms >= l.wall_time_sec * 1000) return `wall time limit reached (${fmtSec(u.limit_wall_ms)} of ${l.wall_time_sec}s${u.outage_ms ? `, not counting ${fmtSec(u.outage_ms)} of provider outages` : ''})`;
     if (l.working_time_sec !== undefined && u.working_ms >= l.working_time_sec * 1000) return `working time limit reached (${fmtSec(u.working_ms)} of ${l.working_time_sec}s)`;
     if (l.turns !== undefined && u.turns >= l.turns) return `turn limit reached (${u.turns} of ${l.turns} turns)`;
     if (l.tokens !== undefined && u.tokens >= l.tokens) return `token limit reached (${u.tokens} of ${l.tokens} tokens)`;
@@ -87,12 +107,13 @@ export class BudgetTracker {
   /**
    * Milliseconds of time left, or undefined when unlimited. With `working`, the smaller of wall and
    * working time (for tools, which never wait on model retries); without, wall time only (for model
-   * calls, whose retry waits do not count as working time and cannot be known in advance).
+   * calls, whose retry waits do not count as working time and cannot be known in advance). Time in a
+   * provider outage counts against neither: during one, what is left stands still.
    */
   timeLeftMs(nowMs: number, working = true): number | undefined {
     const u = this.used(nowMs);
     let left: number | undefined;
-    if (this.limits.wall_time_sec !== undefined) left = this.limits.wall_time_sec * 1000 - u.wall_ms;
+    if (this.limits.wall_time_sec !== undefined) left = this.limits.wall_time_sec * 1000 - u.limit_wall_ms;
     if (working && this.limits.working_time_sec !== undefined) left = Math.min(left ?? Infinity, this.limits.working_time_sec * 1000 - u.working_ms);
     return left === undefined ? undefined : Math.max(0, left);
   }
@@ -120,7 +141,7 @@ export class BudgetTracker {
     const l = this.limits;
     const u = this.used(nowMs);
     const parts: string[] = [];
-    if (l.wall_time_sec !== undefined) parts.push(`wall ${fmtDuration(l.wall_time_sec * 1000 - u.wall_ms)}/${fmtDuration(l.wall_time_sec * 1000)}`);
+    if (l.wall_time_sec !== undefined) parts.push(`wall ${fmtDuration(l.wall_time_sec * 1000 - u.limit_wall_ms)}/${fmtDuration(l.wall_time_sec * 1000)}`);
     if (l.working_time_sec !== undefined) parts.push(`working ${fmtDuration(l.working_time_sec * 1000 - u.working_ms)}/${fmtDuration(l.working_time_sec * 1000)}`);
     if (l.turns !== undefined) parts.push(`turns ${Math.max(0, l.turns - u.turns)}/${l.turns}`);
     if (l.tokens !== undefined) parts.push(`tokens ${fmtCount(Math.max(0, l.tokens - u.tokens))}/${fmtCount(l.tokens)}`);

@@ -2,15 +2,17 @@
 // sandbox, repeat until it submits, gives up, or runs out of budget. All state lives in the
 // trajectory: ConversationState (state.ts) is rebuilt from the log and kept current by folding in
 // every event appended, so this file only decides what happens next and appends events.
+import { outageBackoffMs, outagePatienceMs } from '../../core/outage.js';
 import type { Outcome } from '../../core/types.js';
 import type { IRMessage } from '../../gateway/ir.js';
 import type { HarnessContext, HarnessResult } from '../harness.js';
+import { fmtDuration } from './budget.js';
 import { ModelCallError, type Reply, assistantEvent, callModel } from './client.js';
 import { compactedEvent, isOverflow, planCompaction, summaryMessages, toolsTokens } from './context.js';
 import type { OutlastSettings } from './settings.js';
 import { ConversationState } from './state.js';
 import { missingEvaluation, runTool, toolDefinitions } from './tools.js';
-import { FINAL_NOTE, ResponseWaiter, abortError, deadline, finalNote } from './support.js';
+import { FINAL_NOTE, ResponseWaiter, abortError, deadline, finalNote, iso, sleep } from './support.js';
 import { WireBuilder } from './wire.js';
 
 export type LoopResult = HarnessResult & { cache_hit_ratio: number | null };
@@ -48,24 +50,47 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
     if (!state.noted('budget exhausted:')) log.append({ type: 'note', level: 'info', message: `budget exhausted: ${why}. Time is up: no further turns; the workspace is graded as it is.` });
     return end('budget_exhausted', why);
   };
-  /** One model call, retried when the stream broke after the gateway's own retries; bounded by the wall time left. */
+  const patienceMs = outagePatienceMs(ctx.limits);
+  /**
+   * One model call, bounded by the wall time left. A call that fails for infrastructure reasons (the
+   * gateway's own retries spent) starts a provider outage: wait (capped exponential backoff with
+   * jitter) and try again, at least `model_retries` times and for as long as the outage patience
+   * lasts, each wait logged (`outage.wait`, then `outage.end`). Outage time is not charged to the
+   * agent (budget.ts), so calls made during one run without the wall-time deadline: the gateway's
+   * timeouts bound each, the patience bounds them all.
+   */
   const ask = async (messages: IRMessage[]): Promise<Reply> => {
-    for (let attempt = 0; ; attempt++) {
-      const call = deadline(signal, state.budget.timeLeftMs(Date.now(), false));
+    let outage: { since: number; attempts: number } | null = null;
+    for (;;) {
+      const call = deadline(signal, outage ? undefined : state.budget.timeLeftMs(Date.now(), false));
+      let failure: ModelCallError;
       try {
         const body = wire.body(model.endpoint.name, { tools, max_tokens: settings.max_tokens, temperature: settings.temperature }, messages);
         const reply = await callModel(model, body, call.signal);
         if (reply.call_id) await responses.wait(reply.call_id, 2000); // usage is in the log before the reply is
+        if (outage) log.append({ type: 'outage.end', since: iso(outage.since), waited_ms: Date.now() - outage.since, attempts: outage.attempts, recovered: true });
         return reply;
       } catch (e) {
         if (signal.aborted) throw abortError(signal);
         if (call.expired()) throw new ModelCallError('budget', state.budget.exhausted(Date.now()) ?? 'time limit reached during a model call');
-        if (!(e instanceof ModelCallError) || e.kind !== 'infra' || attempt >= settings.model_retries) throw e;
-        log.append({ type: 'note', level: 'warning', message: `model call failed (${e.message}); trying again (${attempt + 1} of ${settings.model_retries})` });
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        if (!(e instanceof ModelCallError) || e.kind !== 'infra') throw e;
+        failure = e;
       } finally {
         call.done();
       }
+      const now = Date.now();
+      outage ??= { since: now, attempts: 0 };
+      const left = patienceMs - (now - outage.since);
+      if (left <= 0 && outage.attempts >= settings.model_retries) {
+        const waited = now - outage.since;
+        log.append({ type: 'outage.end', since: iso(outage.since), waited_ms: waited, attempts: outage.attempts, recovered: false });
+        throw new ModelCallError('infra', `provider outage: model calls failed for ${fmtDuration(waited)}, past the outage patience of ${fmtDuration(patienceMs)} (last: ${failure.message}); \`outlast resume\` continues the rollout`);
+      }
+      outage.attempts++;
+      const backoff = outageBackoffMs(outage.attempts, settings.outage_backoff_ms, settings.outage_backoff_max_ms);
+      const wait = left > 0 ? Math.min(backoff, left) : backoff;
+      log.append({ type: 'outage.wait', since: iso(outage.since), attempt: outage.attempts, next_in_ms: wait, reason: failure.message, patience_left_ms: Math.max(0, left - wait) });
+      await sleep(wait, signal);
     }
   };
 

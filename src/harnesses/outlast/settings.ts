@@ -18,8 +18,16 @@ export interface OutlastSettings {
   temperature?: number;
   /** Largest reply in tokens (default 8192). */
   max_tokens: number;
-  /** Extra attempts of a model call whose stream broke after the gateway's own retries (default 2). */
+  /**
+   * Tries of a model call that failed for infrastructure reasons (after the gateway's own retries)
+   * made whatever the outage patience (`[limits] outage_patience_sec`), e.g. after one broken stream
+   * (default 2). Past these, the harness keeps trying for as long as the patience lasts.
+   */
   model_retries: number;
+  /** First wait of a provider outage in ms, doubled per try (with jitter) up to outage_backoff_max_ms (default 1000). */
+  outage_backoff_ms: number;
+  /** Longest wait between tries in a provider outage, in ms (default 60000). */
+  outage_backoff_max_ms: number;
 }
 
 export const DEFAULT_SETTINGS: OutlastSettings = {
@@ -30,6 +38,8 @@ export const DEFAULT_SETTINGS: OutlastSettings = {
   output_bytes: 16 * 1024,
   max_tokens: 8192,
   model_retries: 2,
+  outage_backoff_ms: 1000,
+  outage_backoff_max_ms: 60_000,
 };
 
 const KNOWN: readonly (keyof OutlastSettings)[] = [
@@ -42,6 +52,8 @@ const KNOWN: readonly (keyof OutlastSettings)[] = [
   'temperature',
   'max_tokens',
   'model_retries',
+  'outage_backoff_ms',
+  'outage_backoff_max_ms',
 ];
 
 export function resolveSettings(s: Partial<OutlastSettings> = {}): OutlastSettings {
@@ -55,6 +67,8 @@ export function resolveSettings(s: Partial<OutlastSettings> = {}): OutlastSettin
   if (!Number.isInteger(out.idle_rounds) || out.idle_rounds < 1) throw new UserError('outlast harness: idle_rounds must be an integer ≥ 1');
   if (!(out.compact_threshold > 0 && out.compact_threshold <= 1)) throw new UserError('outlast harness: compact_threshold must be in (0, 1]');
   if (!Number.isInteger(out.keep_recent_turns) || out.keep_recent_turns < 1) throw new UserError('outlast harness: keep_recent_turns must be an integer ≥ 1');
+  if (!Number.isInteger(out.model_retries) || out.model_retries < 0) throw new UserError('outlast harness: model_retries must be an integer ≥ 0');
+  if (!(out.outage_backoff_ms > 0) || !(out.outage_backoff_max_ms >= out.outage_backoff_ms)) throw new UserError('outlast harness: outage_backoff_ms must be > 0 and outage_backoff_max_ms ≥ it');
   return out;
 }
 

@@ -1,4 +1,5 @@
-// Small pieces the loop uses: waiting for the gateway's model.response of a call, and the final note.
+// Small pieces the loop uses: waiting for the gateway's model.response of a call, the final note,
+// deadlines and abortable sleeps.
 import type { NewEvent, TrajectoryEvent } from '../../core/events.js';
 import type { Outcome } from '../../core/types.js';
 import { fmtCount } from './budget.js';
@@ -86,4 +87,25 @@ export function deadline(parent: AbortSignal, ms: number | undefined): { signal:
       parent.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/** Wait `ms`, or throw the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(abortError(signal));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError(signal));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** ms since the epoch as an ISO time. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }

@@ -60,6 +60,7 @@ async function runOne(ctx: Context, m: RunMessage, aborts: Map<string, AbortCont
       sandbox: ctx.sandbox,
       model: endpoint && ctx.gateway ? { gateway: ctx.gateway, endpoint } : undefined,
       signal: ac.signal,
+      retryInfra: ctx.init.retryInfra,
       onEvent: (event) => send({ type: 'event', rollout_id: id, event }),
     });
     send({ type: 'result', rollout_id: id, result: { ...res, halted: res.halted ? toData(res.halted) : undefined } });

@@ -14,6 +14,8 @@ export interface InitMessage {
   record: ExperimentRecord;
   /** Task name → directory and the hash the runner loaded (the worker checks it loads the same). */
   tasks: Record<string, { dir: string; hash: string }>;
+  /** Continue rollouts that ended infra_error (RolloutContext.retryInfra). */
+  retryInfra?: boolean;
 }
 
 export interface RunMessage {
