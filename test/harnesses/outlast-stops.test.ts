@@ -143,17 +143,36 @@ describe('model calls that break', () => {
     expect(ofType(r.events, 'outage.end')).toEqual([expect.objectContaining({ attempts: 2, recovered: false })]);
   });
 
-  it('an upstream that stalls (keep-alive comments, no content) is cut by the gateway and ends infra_error, not budget_exhausted or timeout', async () => {
-    const stall = { text: 'never finished', fault: { kind: 'stall' as const, after_chunks: 1 } };
-    const env = await startEnv({ script: [stall, stall, stall, write(0), submit], gateway: { progress_timeout_ms: 300 } });
+  it('a misconfigured endpoint (the upstream refuses the key) ends infra_error at once, without waiting out an outage', async () => {
+    const env = await startEnv({ script: [write(0), submit], scripted: { api_key: 'the-key-the-endpoint-does-not-send' } });
     const t0 = Date.now();
-    const r = await runViaRunner(env, await stepTask(), { limits: { wall_time_sec: 30 } });
+    const r = await runDirect(env, await stepTask());
     await env.close();
     expect(r.result.outcome).toBe('infra_error');
-    expect(r.result.reason).toMatch(/no content for 300 ms/);
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(r.result.reason).toMatch(/misconfigured .*api_key_env/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.events.some((e) => e.type === 'outage.wait')).toBe(false);
+    expect(ofType(r.events, 'model.response').every((e) => e.error?.kind === 'misconfigured' && e.error.infra)).toBe(true);
+  });
+
+  it('an upstream that stalls (keep-alive comments, no content) is cut by the gateway: waited out as an outage, or infra_error past the patience; never budget_exhausted or timeout', async () => {
+    const stall = { text: 'never finished', fault: { kind: 'stall' as const, after_chunks: 1 } };
+    // Within the patience: the stalled calls are retried and the rollout completes.
+    const env = await startEnv({ script: [stall, stall, write(0), submit], gateway: { progress_timeout_ms: 300 } });
+    const r = await runViaRunner(env, await stepTask(), { limits: { wall_time_sec: 30 }, settings: { outage_backoff_ms: 20, outage_backoff_max_ms: 50 } });
+    await env.close();
+    expect(r.result.outcome).toBe('completed');
     const failed = ofType(r.events, 'model.response').filter((e) => e.error);
-    expect(failed.length).toBe(3);
-    expect(failed.every((e) => e.error!.kind === 'deadline' && e.error!.infra)).toBe(true);
+    expect(failed.length).toBe(2);
+    expect(failed.every((e) => e.error!.kind === 'deadline' && e.error!.infra && /no content for 300 ms/.test(e.error!.message))).toBe(true);
+    expect(r.events.some((e) => e.type === 'outage.end')).toBe(true);
+    // With no patience: the quick retries run out and the rollout ends infra_error (resumable), fast.
+    const env2 = await startEnv({ script: [stall, stall, stall, write(0), submit], gateway: { progress_timeout_ms: 300 } });
+    const t0 = Date.now();
+    const r2 = await runViaRunner(env2, await stepTask(), { limits: { wall_time_sec: 30, outage_patience_sec: 0 } });
+    await env2.close();
+    expect(r2.result.outcome).toBe('infra_error');
+    expect(r2.result.reason).toMatch(/no content for 300 ms/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
   });
 });

@@ -59,7 +59,11 @@ export async function callModel(model: ModelAccess, body: string, signal: AbortS
     const text = await res.text().catch(() => '');
     const msg = errorMessage(text) ?? `HTTP ${res.status}`;
     if (res.headers.get('x-outlast-budget') === 'exhausted') throw new ModelCallError('budget', msg, res.status);
-    const infra = res.status === 429 || res.status >= 500;
+    // The gateway says why (x-outlast-failure, src/gateway/status.ts): an outage is worth waiting for;
+    // a misconfigured endpoint (wrong key, base_url) is not: it ends the rollout infra_error at once.
+    const failure = res.headers.get('x-outlast-failure');
+    if (failure === 'misconfigured') throw new ModelCallError('request', `model endpoint misconfigured (HTTP ${res.status}): ${msg}`, res.status);
+    const infra = failure === 'unavailable' || failure === 'deadline' || failure === 'gateway' || res.status === 429 || res.status >= 500;
     throw new ModelCallError(infra ? 'infra' : 'request', `model call failed (HTTP ${res.status}): ${msg}`, res.status);
   }
 
