@@ -18,12 +18,12 @@
 // process group + SIGKILL to every pid in the cgroup. It happens on timeout, on abort, and also
 // right after the launched program exits, so background children never outlive an exec. If this
 // process dies instead, the kernel kills the tree (launch.ts).
-import { spawn } from 'node:child_process';
 import type { SandboxLimits } from '../core/types.js';
 import { OutputCapture } from './capture.js';
 import { acquireCgroup, type Controller } from './cgroup.js';
 import type { HostCaps } from './host.js';
 import { launcher } from './launch.js';
+import { spawnTree, spawner } from './spawner.js';
 import { DEFAULT_OUTPUT_BYTES, type ExecResult } from './sandbox.js';
 
 export interface TreeSpec {
@@ -79,13 +79,14 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
   const { limits, host } = spec;
   checkLimits(limits);
   const started = performance.now();
-  const capture = new OutputCapture(limits.output_bytes ?? DEFAULT_OUTPUT_BYTES);
+  const cap = limits.output_bytes ?? DEFAULT_OUTPUT_BYTES;
+  let captured = new OutputCapture(cap).result();
   const result = (over: Partial<ExecResult>): ExecResult => ({
     exit_code: null,
     signal: null,
     timed_out: false,
     duration_ms: performance.now() - started,
-    ...capture.result(),
+    ...captured,
     ...over,
   });
   if (spec.signal?.aborted) return result({ signal: 'SIGKILL', aborted: true });
@@ -114,22 +115,15 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
   if (limits.memory_mb !== undefined) needed.push('memory');
   if (limits.cpus !== undefined) needed.push('cpu');
   const join = cgroup ? `${cgroup.joinCommands(shQuote, needed).map((c) => `${c} || exit 125; `).join('')}` : '';
-  const launch = launcher(host, `exec 2>&1; ${join}exec "$@"`, spec.pidNamespace === true);
+  // Spawned by the spawner process when there is one (spawner.ts: fork() from outlast's large heap
+  // blocks its event loop); the launched tree is then tied to the spawner, which dies with outlast.
+  const via = spawner(host.setpriv);
+  const launch = launcher(host, `exec 2>&1; ${join}exec "$@"`, spec.pidNamespace === true, via?.pid ?? process.pid);
   const argv = [...launch.args, ...rlimitArgs(limits, host, nproc, cgroup?.has('memory') ?? false), ...spec.argv];
 
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
-      const child = spawn(launch.file, argv, {
-        cwd: spec.cwd,
-        env: spec.env,
-        detached: true,
-        stdio: spec.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
-      });
-      if (spec.fd3) {
-        const fd3 = child.stdio[3] as import('node:stream').Writable;
-        fd3.on('error', () => {}); // the program died before reading it: its exit says why
-        fd3.end(spec.fd3);
-      }
+      const child = spawnTree({ file: launch.file, args: argv, cwd: spec.cwd, env: spec.env, stdin: spec.stdin ?? '', fd3: spec.fd3, cap }, via);
       let timedOut = false;
       let aborted = false;
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -162,10 +156,10 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
         spec.signal?.removeEventListener('abort', onAbort);
       };
 
-      child.stdout.on('data', (b: Buffer) => capture.push(b));
-      child.stderr.on('data', (b: Buffer) => capture.push(b));
-      child.stdin.on('error', () => {}); // EPIPE when the command does not read its stdin
-      child.stdin.end(spec.stdin ?? '');
+      // Through the spawner the pid arrives a moment later: a timeout or abort before it kills then.
+      child.on('spawn', () => {
+        if (timedOut || aborted) killTree();
+      });
 
       child.on('error', (err) => {
         cleanup();
@@ -177,12 +171,10 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
         // The launched program is done: whatever it left running goes now.
         killTree();
         // A process that escaped both the group and the cgroup may hold the pipes: stop waiting.
-        drainTimer = setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
-        }, DRAIN_MS);
+        drainTimer = setTimeout(() => child.drop(), DRAIN_MS);
       });
-      child.on('close', () => {
+      child.on('close', (c: typeof captured) => {
+        captured = c;
         cleanup();
         const e = exit ?? { code: null, signal: null };
         const oom = (cgroup?.oomKilled() ?? 0) > 0;

@@ -1,8 +1,10 @@
-// The spawner process's side (see spawner.ts): one spawn per request, output relayed as it comes.
+// The spawner process's side (see spawner.ts): one spawn per request, its output captured here and
+// sent back when it is done.
 // Leaves when the outlast process that started it goes away (and the kernel kills it then anyway:
 // it is started under a parent-death signal).
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { OutputCapture } from './capture.js';
 import type { SpawnerReply, SpawnerRequest } from './spawner-protocol.js';
 
 const send = (m: SpawnerReply): void => void process.send?.(m);
@@ -24,8 +26,10 @@ function start(m: Extract<SpawnerRequest, { t: 'spawn' }>, live: Map<number, () 
   }
   child.stdin!.on('error', () => {});
   child.stdin!.end(m.stdin);
-  child.stdout!.on('data', (data: Buffer) => send({ t: 'out', id: m.id, data }));
-  child.stderr!.on('data', (data: Buffer) => send({ t: 'out', id: m.id, data }));
+  // Captured here, within its cap, so a command that prints without end costs neither process memory.
+  const capture = new OutputCapture(m.cap);
+  child.stdout!.on('data', (b: Buffer) => capture.push(b));
+  child.stderr!.on('data', (b: Buffer) => capture.push(b));
   child.on('exit', (code, signal) => send({ t: 'exit', id: m.id, code, signal }));
   live.set(m.id, () => {
     child.stdout!.destroy();
@@ -33,7 +37,7 @@ function start(m: Extract<SpawnerRequest, { t: 'spawn' }>, live: Map<number, () 
   });
   child.on('close', () => {
     live.delete(m.id);
-    send({ t: 'close', id: m.id });
+    send({ t: 'close', id: m.id, ...capture.result() });
   });
 }
 

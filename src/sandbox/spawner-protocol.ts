@@ -1,13 +1,13 @@
 // Messages between outlast and its spawner process (see spawner.ts). Pure types.
 
 export type SpawnerRequest =
-  | { t: 'spawn'; id: number; file: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv; stdin: string | Uint8Array; fd3?: Uint8Array }
+  | { t: 'spawn'; id: number; file: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv; stdin: string | Uint8Array; fd3?: Uint8Array; cap: number }
   /** Stop waiting for the output of `id` (its pipes are held by a process that escaped). */
   | { t: 'drop'; id: number };
 
 export type SpawnerReply =
   | { t: 'pid'; id: number; pid: number }
-  | { t: 'out'; id: number; data: Uint8Array }
   | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
-  | { t: 'close'; id: number }
+  /** Output done: stdout and stderr as captured (capture.ts: head and tail within `cap`). */
+  | { t: 'close'; id: number; output: string; truncated_bytes: number }
   | { t: 'error'; id: number; message: string };

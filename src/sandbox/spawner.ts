@@ -12,9 +12,13 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OutputCapture } from './capture.js';
 import type { SpawnerReply } from './spawner-protocol.js';
 
-/** What runTree needs of a spawned process. Events: 'data' (Buffer), 'exit' (code, signal), 'close', 'error'. */
+/**
+ * What runTree needs of a spawned process. Events: 'spawn' (the pid is known), 'exit' (code,
+ * signal), 'close' (captured: {output, truncated_bytes}: stdout and stderr within the cap), 'error'.
+ */
 export interface Spawned extends EventEmitter {
   readonly pid: number | undefined;
   /** Stop waiting for output (its pipes are held by something that escaped the kill). */
@@ -28,6 +32,8 @@ export interface SpawnRequest {
   env?: NodeJS.ProcessEnv;
   stdin: string | Buffer;
   fd3?: Buffer;
+  /** Output bytes kept (head and tail; capture.ts). */
+  cap: number;
 }
 
 function entry(): string | null {
@@ -41,18 +47,20 @@ function direct(req: SpawnRequest): Spawned {
   const ee = new EventEmitter() as Spawned & { pid: number | undefined };
   const child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: req.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'] });
   ee.pid = child.pid;
+  if (child.pid !== undefined) queueMicrotask(() => ee.emit('spawn'));
   if (req.fd3) {
     const fd3 = child.stdio[3] as import('node:stream').Writable;
     fd3.on('error', () => {});
     fd3.end(req.fd3);
   }
-  child.stdout!.on('data', (b: Buffer) => ee.emit('data', b));
-  child.stderr!.on('data', (b: Buffer) => ee.emit('data', b));
+  const capture = new OutputCapture(req.cap);
+  child.stdout!.on('data', (b: Buffer) => capture.push(b));
+  child.stderr!.on('data', (b: Buffer) => capture.push(b));
   child.stdin!.on('error', () => {});
   child.stdin!.end(req.stdin);
   child.on('error', (e) => ee.emit('error', e));
   child.on('exit', (c, s) => ee.emit('exit', c, s));
-  child.on('close', () => ee.emit('close'));
+  child.on('close', () => ee.emit('close', capture.result()));
   ee.drop = () => {
     child.stdout!.destroy();
     child.stderr!.destroy();
@@ -93,13 +101,15 @@ class SpawnerProcess {
   private reply(m: SpawnerReply): void {
     const s = this.live.get(m.id);
     if (!s) return;
-    if (m.t === 'pid') s.pid = m.pid;
-    else if (m.t === 'out') s.emit('data', Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+    if (m.t === 'pid') {
+      s.pid = m.pid;
+      s.emit('spawn');
+    }
     else if (m.t === 'exit') s.emit('exit', m.code, m.signal);
     else if (m.t === 'error') s.emit('error', new Error(m.message));
     else if (m.t === 'close') {
       this.live.delete(m.id);
-      s.emit('close');
+      s.emit('close', { output: m.output, truncated_bytes: m.truncated_bytes });
       this.idle();
     }
   }
@@ -120,7 +130,7 @@ class SpawnerProcess {
     this.live.set(id, ee);
     this.child.ref();
     (this.child.channel as unknown as { ref?: () => void } | undefined)?.ref?.();
-    this.child.send({ t: 'spawn', id, file: req.file, args: req.args, cwd: req.cwd, env: req.env, stdin: req.stdin, fd3: req.fd3 });
+    this.child.send({ t: 'spawn', id, file: req.file, args: req.args, cwd: req.cwd, env: req.env, stdin: req.stdin, fd3: req.fd3, cap: req.cap });
     return ee;
   }
 
