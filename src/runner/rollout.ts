@@ -18,7 +18,7 @@ import type { Sandbox } from '../sandbox/sandbox.js';
 import { copyTree, removeTree } from '../sandbox/tree.js';
 import type { Layout } from '../store/layout.js';
 import type { Store } from '../store/store.js';
-import { TrajectoryWriter } from '../store/trajectory.js';
+import { TrajectoryWriter, fsyncMode } from '../store/trajectory.js';
 import { asDiskFull, isDiskFullError } from '../store/disk.js';
 import { isVerificationAborted } from '../verifiers/verifier.js';
 import { diskRoom, gradeWorkspace } from './grade.js';
@@ -74,7 +74,7 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
   const trajectory = layout.trajectory(spec.experiment_id, spec.rollout_id);
   let log: TrajectoryWriter;
   try {
-    log = new TrajectoryWriter(trajectory, { reserve: true });
+    log = new TrajectoryWriter(trajectory, { reserve: true, fsync: fsyncMode() });
   } catch (err) {
     const full = asDiskFull(err, trajectory);
     if (!full) throw err;

@@ -8,7 +8,7 @@
 //
 // Sparse files count at their apparent size (what a reader sees), so a terabyte of holes is over
 // any quota instead of a terabyte written out densely.
-import { spawn } from 'node:child_process';
+import { spawnTree, spawner } from './spawner.js';
 import { constants as C, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { WorkspaceQuota } from '../core/types.js';
@@ -260,14 +260,18 @@ export async function tookTheDisk(dir: string): Promise<boolean> {
   }
 }
 
-/** Remove a tree of any depth (rm -rf: it walks by file descriptor, unlike fs.rm), never following links. */
+/**
+ * Remove a tree of any depth (rm -rf: it walks by file descriptor, unlike fs.rm), never following
+ * links. Started by the spawner process when there is one (spawner.ts), so outlast's event loop does
+ * not wait out a fork() of its whole heap.
+ */
 export async function removeTree(dir: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('rm', ['-rf', '--one-file-system', '--', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
+    const child = spawnTree({ file: 'rm', args: ['-rf', '--one-file-system', '--', dir], stdin: '', cap: 4096 }, spawner(null));
+    let code: number | null = null;
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`cannot remove ${dir}: ${err.trim().split('\n')[0] ?? `rm exited ${code}`}`))));
+    child.on('exit', (c: number | null) => (code = c));
+    child.on('close', (c: { output: string }) => (code === 0 ? resolve() : reject(new Error(`cannot remove ${dir}: ${c.output.trim().split('\n')[0] || `rm exited ${code}`}`))));
   });
 }
 

@@ -1,7 +1,8 @@
-// The trajectory JSONL file: the source of truth of a rollout. Appends are written whole and
-// fsync'd before `append` returns, so after a crash every line is intact except at most the last one
-// (a torn line), which readers tolerate and report; a write that fails (a full disk) leaves no
-// fragment and closes the log to further appends (see TrajectoryWriter).
+// The trajectory JSONL file: the source of truth of a rollout. Appends are written whole before
+// `append` returns (and synced to the disk in the background, or at once: see TrajectoryWriter), so
+// after a crash every line is intact except at most the last one (a torn line), which readers
+// tolerate and report; a write that fails (a full disk) leaves no fragment and closes the log to
+// further appends.
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkEnvelope, type NewEvent, type TrajectoryEvent } from '../core/events.js';
@@ -91,6 +92,15 @@ export function readTrajectoryFrom(file: string, from: number): ReadResult {
   return { ...r, positions: r.positions.map((p) => ({ offset: p.offset + from, length: p.length })), intactBytes: r.intactBytes + from };
 }
 
+/** The runner's sync mode: OUTLAST_FSYNC = batch (default) | always | never. */
+export function fsyncMode(env: NodeJS.ProcessEnv = process.env): boolean | 'batch' {
+  const v = env.OUTLAST_FSYNC;
+  return v === 'always' ? true : v === 'never' ? false : 'batch';
+}
+
+/** Events synced before append returns in batch mode: the ends of a rollout, and its grade. */
+const SYNC_NOW = new Set(['rollout.started', 'verifier.result', 'rollout.finished']);
+
 /** Bytes kept in reserve beside each open trajectory (`<file>.reserve`), given up when the disk fills. */
 export const RESERVE_BYTES = 8 * 1024 * 1024;
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
@@ -99,9 +109,15 @@ const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
  * Appends events to one rollout's trajectory, assigning `t` and `seq`. Opening an existing file
  * continues its sequence; a torn last line is cut off (and reported by `recovered`).
  *
- * The writer cannot lie: an append returns only once its whole line is written and fsync'd (a short
- * write is continued until the line is complete), and only then is its `seq` taken and its
- * listeners told. When a line cannot be written, what was written of it is cut off again, the seq
+ * The writer cannot lie: an append returns only once its whole line is written (a short write is
+ * continued until the line is complete), and only then is its `seq` taken and its listeners told.
+ * Written means the OS has it: a crash of outlast (kill -9, the OOM killer) loses nothing that was
+ * acknowledged. Reaching the disk itself (against a crash of the machine) is `fsync`'s business: by
+ * default ('batch') lines are synced in the background, grouped, at most one sync in flight, and
+ * rollout.started, verifier.result and rollout.finished synchronously, so a machine crash loses at
+ * most the last moments of a rollout (never its grade once recorded, never a line in the middle);
+ * `fsync: true` syncs every line before append returns, blocking the event loop for each (many
+ * concurrent rollouts then wait on the disk: bench/RESULTS.md, "Concurrent rollouts"). When a line cannot be written, what was written of it is cut off again, the seq
  * stays free, and the writer fails for good: it throws the same error from every later append and
  * tells its `onFailure` listeners once (the runner stops the rollout, unfinished and resumable). So
  * the log ends at its last durable event, exactly as a crash there would leave it: never a fragment
@@ -127,12 +143,15 @@ export class TrajectoryWriter {
   private size: number;
 
   /**
-   * @param opts.fsync fsync every append (default true)
+   * @param opts.fsync when lines reach the disk itself (not just the OS): `'batch'` (default) syncs
+   *   in the background, grouped, the rollout's last events synchronously; `true` syncs every append
+   *   before it returns; `false` leaves it to the OS. Every mode survives a crash of outlast (the OS
+   *   has each line once append returns); they differ only after a crash of the machine (see above).
    * @param opts.reserve keep a disk reserve beside the file (see above; default false)
    */
-  constructor(file: string, opts: { fsync?: boolean; reserve?: boolean } = {}) {
+  constructor(file: string, opts: { fsync?: boolean | 'batch'; reserve?: boolean } = {}) {
     this.file = file;
-    this.fsync = opts.fsync ?? true;
+    this.fsync = opts.fsync ?? 'batch';
     fs.mkdirSync(path.dirname(file), { recursive: true });
     if (fs.existsSync(file)) {
       this.recovered = readTrajectory(file);
@@ -156,7 +175,12 @@ export class TrajectoryWriter {
 
   private readonly reserve: string | null;
 
-  private readonly fsync: boolean;
+  private readonly fsync: boolean | 'batch';
+  /** Batch mode: a background sync is running / another is due after it. */
+  private syncing = false;
+  private syncDue = false;
+  /** close() waits for a background sync before closing the fd (the sync must not meet a reused fd). */
+  private closeWhenSynced = false;
 
   /** Events already in the file when it was opened. */
   get existing(): TrajectoryEvent[] {
@@ -199,8 +223,12 @@ export class TrajectoryWriter {
     } catch (err) {
       throw this.fail(err, line.length);
     }
-    // durable: now the seq is taken and the event exists
+    // written in full (the OS holds it): now the seq is taken and the event exists
     this.nextSeq = seq + 1;
+    if (this.fsync === 'batch') {
+      if (SYNC_NOW.has(e.type)) this.syncNow();
+      else this.syncSoon();
+    }
     const where = { offset: this.size, length: line.length };
     this.size += line.length;
     for (const fn of this.listeners) fn(full, where);
@@ -217,7 +245,7 @@ export class TrajectoryWriter {
           if (n <= 0) throw Object.assign(new Error(`short write to ${this.file}: ${done} of ${line.length} bytes`), { code: 'EIO' });
           done += n;
         }
-        if (this.fsync) fs.fsyncSync(this.fd);
+        if (this.fsync === true) fs.fsyncSync(this.fd);
         return;
       } catch (err) {
         this.cutBack();
@@ -242,11 +270,46 @@ export class TrajectoryWriter {
     return this.failed;
   }
 
-  /** Close the file and give the reserve's space back (a resumed writer makes a new one). */
+  /** Batch mode: sync in the libuv thread pool, one at a time, another after it when lines came meanwhile. */
+  private syncSoon(): void {
+    if (this.syncing) {
+      this.syncDue = true;
+      return;
+    }
+    this.syncing = true;
+    fs.fdatasync(this.fd, (err) => {
+      this.syncing = false;
+      if (this.closeWhenSynced) return fs.closeSync(this.fd);
+      if (err && !this.failed) this.fail(err, 0);
+      if (this.syncDue && !this.closed) {
+        this.syncDue = false;
+        this.syncSoon();
+      }
+    });
+  }
+
+  private syncNow(): void {
+    try {
+      fs.fdatasyncSync(this.fd);
+      this.syncDue = false;
+    } catch (err) {
+      if (!this.failed) this.fail(err, 0);
+    }
+  }
+
+  /** Close the file (after a last sync) and give the reserve's space back (a resumed writer makes a new one). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    fs.closeSync(this.fd);
+    if (this.fsync === 'batch') {
+      try {
+        fs.fdatasyncSync(this.fd);
+      } catch {
+        /* what was written stays written; the next open reads it */
+      }
+    }
+    if (this.syncing) this.closeWhenSynced = true;
+    else fs.closeSync(this.fd);
     if (this.reserve) fs.rmSync(this.reserve, { force: true });
   }
 }
