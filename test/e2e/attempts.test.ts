@@ -11,21 +11,10 @@ import { startScriptedModel, type ScriptedModel } from '../../src/models/scripte
 import { readTrajectory } from '../../src/store/trajectory.js';
 // @ts-expect-error: plain JS fixture shared with the harness tests
 import { makeStepPolicy } from '../harnesses/fixtures/step-policy.mjs';
-import { cliAsync, cliSpawn, tmpdir, writeTree } from '../helpers/cli.js';
+import { cliAsync, cliSpawn, tmpdir, writeTree, firstTrajectory } from '../helpers/cli.js';
 
 const STEPS = 4;
 
-function logOf(home: string): string | null {
-  const root = path.join(home, 'experiments');
-  for (const exp of fs.existsSync(root) ? fs.readdirSync(root) : []) {
-    const dir = path.join(root, exp, 'rollouts');
-    for (const r of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      const f = path.join(dir, r, 'trajectory.jsonl');
-      if (fs.existsSync(f)) return f;
-    }
-  }
-  return null;
-}
 
 /** A model.request after at least two responses, still without its response. */
 function inFlight(events: TrajectoryEvent[]): ModelRequestEvent | null {
@@ -70,7 +59,7 @@ describe('a rollout killed with a model call in flight, then resumed', () => {
     while (!lost) {
       if (Date.now() > until) throw new Error('no model call was ever in flight');
       await new Promise((r) => setTimeout(r, 50));
-      const log = logOf(home);
+      const log = firstTrajectory(home);
       if (log) lost = inFlight(readTrajectory(log).events);
     }
     await new Promise((r) => setTimeout(r, 300)); // well inside the call's 1.2 s to first token
@@ -81,7 +70,7 @@ describe('a rollout killed with a model call in flight, then resumed', () => {
 
     const r = await cliAsync(['resume'], { home });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const { events, bad } = readTrajectory(logOf(home)!);
+    const { events, bad } = readTrajectory(firstTrajectory(home)!);
     expect(bad).toEqual([]);
     const fin = events.find((e): e is RolloutFinishedEvent => e.type === 'rollout.finished')!;
     expect(fin.outcome).toBe('completed');

@@ -22,7 +22,7 @@ import { readTrajectory } from '../../src/store/trajectory.js';
 // @ts-expect-error: plain JS fixture shared with the harness tests
 import { makeStepPolicy } from '../harnesses/fixtures/step-policy.mjs';
 import { killAfterEvent, nth, trajectoryFile, waitForEvent } from '../helpers/chaos.js';
-import { cliAsync, cliSpawn, tmpdir, writeTree, type CliResult } from '../helpers/cli.js';
+import { cliAsync, cliSpawn, tmpdir, writeTree, type CliResult, treeFiles } from '../helpers/cli.js';
 import { startFlakyUpstream, type FlakyUpstream } from '../helpers/flaky-upstream.js';
 
 const STEPS = 8;
@@ -62,18 +62,6 @@ interface Case {
   drive(ctx: Ctx): Promise<Expect>;
 }
 
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else out[r] = fs.readFileSync(path.join(d, e.name), 'utf8');
-    }
-  };
-  walk(dir, '');
-  return out;
-}
 
 function endedAt(home: string): Ended {
   const file = trajectoryFile(home);
@@ -85,7 +73,7 @@ function endedAt(home: string): Ended {
   const calls = events.flatMap((e) => (e.type === 'tool.call' && !e.repeated ? [[e.name, e.arguments]] : []));
   const repeated = events.filter((e) => e.type === 'tool.call' && e.repeated).length;
   return {
-    workspace: files(path.join(path.dirname(file), 'workspace')),
+    workspace: treeFiles(path.join(path.dirname(file), 'workspace')),
     calls,
     repeated,
     score: f?.type === 'rollout.finished' ? (f.score?.value ?? null) : null,

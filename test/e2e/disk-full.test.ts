@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrajectoryEvent } from '../../src/core/events.js';
 import { readTrajectory } from '../../src/store/trajectory.js';
-import { cliAsync, cliSpawn, tmpdir, writeTree } from '../helpers/cli.js';
+import { cliAsync, cliSpawn, tmpdir, writeTree, firstTrajectory } from '../helpers/cli.js';
 import { fill, isRoot, smallDisk, unmountAll } from '../helpers/disk.js';
 
 const ONE_LINE_FULL = /^outlast: disk full: could not write \/\S+ \([\d.]+ (B|KiB|MiB) needed, [\d.]+ (B|KiB|MiB) free; (ENOSPC|SQLITE_FULL)\); nothing recorded is lost: free space there, then .*\n$/;
@@ -23,20 +23,9 @@ function task(): string {
   });
 }
 
-function logOf(home: string): string | null {
-  const root = path.join(home, 'experiments');
-  for (const exp of fs.existsSync(root) ? fs.readdirSync(root) : []) {
-    const dir = path.join(root, exp, 'rollouts');
-    for (const r of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      const f = path.join(dir, r, 'trajectory.jsonl');
-      if (fs.existsSync(f)) return f;
-    }
-  }
-  return null;
-}
 
 function events(home: string): TrajectoryEvent[] {
-  const r = readTrajectory(logOf(home)!);
+  const r = readTrajectory(firstTrajectory(home)!);
   expect(r.bad).toEqual([]);
   return r.events;
 }
@@ -52,7 +41,7 @@ describe.runIf(isRoot)('a full disk under the home directory', () => {
     expect(r.code, r.stdout + r.stderr).toBe(4);
     expect(r.stderr).toMatch(ONE_LINE_FULL);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-    const log = logOf(home);
+    const log = firstTrajectory(home);
     if (log) expect(fs.readFileSync(log, 'utf8')).not.toMatch(/"rollout\.started"/);
   });
 
@@ -70,7 +59,7 @@ describe.runIf(isRoot)('a full disk under the home directory', () => {
     const exited = new Promise<number | null>((res) => child.once('close', (c) => res(c)));
     const until = Date.now() + 30_000;
     for (;;) {
-      const log = logOf(home);
+      const log = firstTrajectory(home);
       // the solution has written its answer: from here on only outlast's own writes meet the full disk
       const answer = log && path.join(path.dirname(log), 'workspace', 'answer.txt');
       if (answer && fs.existsSync(answer) && fs.readFileSync(answer, 'utf8') === '42\n') break;

@@ -11,23 +11,11 @@ import { rng } from '../../src/report/stats.js';
 import { readTrajectory } from '../../src/store/trajectory.js';
 // @ts-expect-error: plain JS fixture shared with the harness tests
 import { makeStepPolicy } from '../harnesses/fixtures/step-policy.mjs';
-import { cliAsync, cliSpawn, tmpdir, writeTree } from '../helpers/cli.js';
+import { cliAsync, cliSpawn, tmpdir, writeTree, treeFiles } from '../helpers/cli.js';
 
 const STEPS = 12;
 const RUNS = 20;
 
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else out[r] = fs.readFileSync(path.join(d, e.name), 'utf8');
-    }
-  };
-  walk(dir, '');
-  return out;
-}
 
 interface Outcome {
   workspace: Record<string, string>;
@@ -62,7 +50,7 @@ function outcomeOf(home: string): Outcome {
   if (f.type !== 'rollout.finished') throw new Error('unreachable');
   const calls = events.flatMap((e) => (e.type === 'tool.call' && !e.repeated ? [[e.name, e.arguments]] : []));
   const repeated = events.filter((e) => e.type === 'tool.call' && e.repeated).length;
-  return { workspace: files(path.join(dir, 'workspace')), calls, repeated, score: f.score?.value ?? null, outcome: f.outcome, events };
+  return { workspace: treeFiles(path.join(dir, 'workspace')), calls, repeated, score: f.score?.value ?? null, outcome: f.outcome, events };
 }
 
 describe('SIGKILL at a random moment, then resume', () => {

@@ -60,3 +60,30 @@ export async function cliAsync(args: string[], opts: { home: string; cwd?: strin
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/** The first rollout's trajectory file under a home directory, or null before one exists. */
+export function firstTrajectory(home: string): string | null {
+  const root = path.join(home, 'experiments');
+  for (const exp of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+    const dir = path.join(root, exp, 'rollouts');
+    for (const r of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      const f = path.join(dir, r, 'trajectory.jsonl');
+      if (fs.existsSync(f)) return f;
+    }
+  }
+  return null;
+}
+
+/** Every file under `dir` (relative path → its text), for comparing workspaces. */
+export function treeFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(d, e.name), r);
+      else out[r] = fs.readFileSync(path.join(d, e.name), 'utf8');
+    }
+  };
+  walk(dir, '');
+  return out;
+}
