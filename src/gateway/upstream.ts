@@ -124,7 +124,7 @@ function aborted(signal: AbortSignal | undefined, retries: number, waited: numbe
  * streaming), or the last non-2xx response (body read); rejects with UpstreamFailure when no
  * response came at all (or the deadline in `signal` fired), or UpstreamAborted when the client left.
  */
-export async function postUpstream(agent: Agent, url: string, headers: Record<string, string>, body: string, policy: RetryPolicy, signal?: AbortSignal): Promise<UpstreamResponse> {
+export async function postUpstream(agent: Agent, url: string, headers: Record<string, string>, body: string | Buffer, policy: RetryPolicy, signal?: AbortSignal): Promise<UpstreamResponse> {
   let retries = 0;
   let waited = 0;
   for (let attempt = 0; ; attempt++) {
