@@ -6,7 +6,8 @@
 // only for the top-level members other than the list (small, and needed); the list's new elements are
 // parsed by `freshElements`. The prefix is trusted because its bytes are the ones the previous scan
 // read in the same structural position. Null whenever anything is unexpected (a duplicate top-level
-// key, bytes that are not UTF-8, malformed structure): the caller then parses the body as a whole.
+// key, a `__proto__` key, which a plain object cannot take as data, bytes that are not UTF-8,
+// malformed structure): the caller then parses the body as a whole.
 import { isUtf8 } from 'node:buffer';
 import { BYTE, readKey, skipValue, skipWs } from './json-scan.js';
 
@@ -104,7 +105,7 @@ function scanFromStart(raw: Buffer, listKeys: readonly string[]): BodyScan | nul
   if (raw[cur.pos] === BYTE.CLOSE_OBJ) return finish(raw, cur, null, cur.pos + 1, 0, 0, 0, 0);
   for (;;) {
     const k = readKey(raw, cur.pos);
-    if (!k || cur.values.has(k.key) || cur.members.some((m) => m.key === k.key)) return null;
+    if (!k || k.key === '__proto__' || cur.members.some((m) => m.key === k.key)) return null;
     p = skipWs(raw, k.end);
     if (raw[p] !== BYTE.COLON) return null;
     const valueStart = skipWs(raw, p + 1);
@@ -158,7 +159,7 @@ function afterList(raw: Buffer, cur: Cursor, from: number, prev: BodyScan | null
     if (raw[p] !== BYTE.COMMA) return -1;
     const start = skipWs(raw, p + 1);
     const k = readKey(raw, start);
-    if (!k || cur.members.some((m) => m.key === k.key)) return -1;
+    if (!k || k.key === '__proto__' || cur.members.some((m) => m.key === k.key)) return -1;
     p = skipWs(raw, k.end);
     if (raw[p] !== BYTE.COLON) return -1;
     const valueStart = skipWs(raw, p + 1);

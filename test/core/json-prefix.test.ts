@@ -76,6 +76,8 @@ describe('scanBody', () => {
     expect(s.values.get('model')).toBe('x');
     expect(s.values.get('stream')).toBe(true);
     expect(scanBody(Buffer.from('{"model":"x","messages":[],"model":"y"}'), ['messages'])).toBeNull();
+    expect(scanBody(Buffer.from('{"model":"x","__proto__":{"messages":[1]}}'), ['messages'])).toBeNull();
+    expect(scanBody(Buffer.from('{"model":"x","messages":[],"__pr\u006fto__":{}}'), ['messages'])).toBeNull();
     expect(scanBody(Buffer.from('{"model":"x","mod\\u0065l":"y","messages":[]}'), ['messages'])).toBeNull();
     const a = scanBody(Buffer.from('{"model":"x","messages":[1,2]}'), ['messages'])!;
     expect(scanBody(Buffer.from('{"model":"x","messages":[1,2,3],"model":"y"}'), ['messages'], [a])).toBeNull();

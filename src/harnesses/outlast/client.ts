@@ -39,8 +39,8 @@ export class ModelCallError extends Error {
   }
 }
 
-/** POST one streaming request (`body`: JSON text in the endpoint's protocol, see wire.ts) and read the reply. */
-export async function callModel(model: ModelAccess, body: string, signal: AbortSignal): Promise<Reply> {
+/** POST one streaming request (`body`: JSON in the endpoint's protocol, see wire.ts) and read the reply. */
+export async function callModel(model: ModelAccess, body: string | Uint8Array, signal: AbortSignal): Promise<Reply> {
   const protocol = model.endpoint.protocol;
   const codec = CODECS[protocol];
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${model.token}` };

@@ -49,6 +49,8 @@ export class ConversationState {
   readonly head: Msg[];
   summary: Msg | null = null;
   msgs: Msg[] = [];
+  /** Estimated tokens of `msgs`, kept as they change (so the per-turn compaction check is O(1)). */
+  private msgsTokens = 0;
   /** Consecutive replies without a tool call. */
   idle = 0;
   submitted = false;
@@ -82,10 +84,9 @@ export class ConversationState {
 
   /** Estimated tokens of the next request's messages. */
   tokens(): number {
-    let n = 0;
+    let n = this.msgsTokens;
     for (const m of this.head) n += m.tokens;
     if (this.summary) n += this.summary.tokens;
-    for (const m of this.msgs) n += m.tokens;
     return n;
   }
 
@@ -125,7 +126,9 @@ export class ConversationState {
   }
 
   private push(ir: IRMessage, seq: number): void {
-    this.msgs.push({ ir, seq, tokens: messageTokens(ir) });
+    const tokens = messageTokens(ir);
+    this.msgs.push({ ir, seq, tokens });
+    this.msgsTokens += tokens;
   }
 
   private onAssistant(e: AssistantEvent & OutlastAssistantFields): void {
@@ -164,6 +167,7 @@ export class ConversationState {
     this.compactions++;
     const keep = e.keep_from_seq;
     this.msgs = this.msgs.filter((m) => m.seq >= keep);
+    this.msgsTokens = this.msgs.reduce((n, m) => n + m.tokens, 0);
     const ir: IRMessage = { role: 'user', content: [{ type: 'text', text: `${SUMMARY_HEADER}\n\n${e.summary}` }] };
     this.summary = { ir, seq: e.seq, tokens: messageTokens(ir) };
   }

@@ -114,5 +114,11 @@ export interface ScriptedModel {
   requests: RecordedRequest[];
   /** Turns served so far (requests that got a retryable fault with attempts left do not count). */
   turnsServed: number;
+  /**
+   * Milliseconds this server has spent answering requests from the moment each one's body was in
+   * (parsing, the policy, rendering and writing the answer, and any pacing or fault delay): the
+   * model's own time, which benchmarks subtract from a step.
+   */
+  busyMs: number;
   close(): Promise<void>;
 }
