@@ -88,7 +88,7 @@ async function forward(core: GatewayCore, req: http.IncomingMessage, res: http.S
     }
     const store = core.bodies(ro);
     const meter = new CallMeter(performance.now());
-    meter.requestChars = upReq.body.length;
+    meter.requestChars = upReq.bytes;
     const sent = await send(core.agent, upReq, core.settings, deadline, () => rec.forwarding({ ep: call.ep, ir: call.ir, counts: call.counts, pricing, price_table, meter, reservation, outputLimit: admission.outputLimit, requestBody: store?.putRequest(call.body ?? parseJson(c.raw)) }));
     if (!sent.ok) {
       const s = 'gone' in sent ? sent.gone : sent.failure;

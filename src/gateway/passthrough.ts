@@ -63,9 +63,10 @@ export function validateScanned(s: Scanned, client: Codec, cache: PrefixCache): 
 
 /**
  * The client's body spliced: each member named in `set` gets its new value in place (dropped when
- * undefined), the others keep the client's bytes, and new members follow in `set`'s order.
+ * undefined), the others keep the client's bytes, and new members follow in `set`'s order. The
+ * result is pieces, views of the client's bytes among them, to send one after another.
  */
-export function splice(scan: BodyScan, set: ReadonlyMap<string, unknown>): Buffer {
+export function splice(scan: BodyScan, set: ReadonlyMap<string, unknown>): Buffer[] {
   const pieces: Buffer[] = [Buffer.from('{')];
   const member = (key: string, value: unknown) => Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
   const push = (b: Buffer) => {
@@ -80,7 +81,7 @@ export function splice(scan: BodyScan, set: ReadonlyMap<string, unknown>): Buffe
   }
   for (const [k, v] of set) if (!present.has(k) && v !== undefined) push(member(k, v));
   pieces.push(Buffer.from('}'));
-  return Buffer.concat(pieces);
+  return pieces;
 }
 
 const COMMA = Buffer.from(',');

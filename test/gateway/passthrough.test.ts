@@ -80,14 +80,17 @@ describe('passthrough fast path (stages)', () => {
         for (const limit of [undefined, 77]) {
           const up = buildUpstream(call, ro, p, {}, {}, limit);
           const upExact = buildUpstream(exact, ro, p, {}, {}, limit);
-          expect(Buffer.isBuffer(up.body)).toBe(true);
-          const got = JSON.parse(up.body.toString());
+          expect(Array.isArray(up.body)).toBe(true);
+          const bytes = Buffer.concat(up.body as Buffer[]);
+          expect(up.bytes).toBe(bytes.length);
+          expect(up.headers['content-length']).toBe(String(bytes.length));
+          const got = JSON.parse(bytes.toString());
           const want = JSON.parse(upExact.body as string);
           expect(got).toEqual(want);
           expect(Object.keys(got)).toEqual(Object.keys(want));
           const limitKey = p === 'openai-responses' ? 'max_output_tokens' : 'max_tokens';
           expect(want).toEqual(expected(p, body, 'real-model', { top_k: 5, ...(limit ? { [limitKey]: limit } : {}) }));
-          expect(scanBody(up.body as Buffer, [listKey(p)])).not.toBeNull(); // one object, no duplicate keys
+          expect(scanBody(bytes, [listKey(p)])).not.toBeNull(); // one object, no duplicate keys
         }
       }
     });
@@ -105,7 +108,7 @@ describe('passthrough fast path (stages)', () => {
     const c2 = parseCall(esc, CODECS['openai-chat'], endpoints, cache, () => {});
     expect(c2.scan).toBeDefined();
     expect(c2.ir.stream).toBe(true);
-    const up = JSON.parse(buildUpstream(c2, ro, 'openai-chat', {}, {}).body.toString());
+    const up = JSON.parse(Buffer.concat(buildUpstream(c2, ro, 'openai-chat', {}, {}).body as Buffer[]).toString());
     expect(up.stream).toBe(true);
     expect(up.stream_options).toEqual({ include_usage: true });
   });

@@ -16,7 +16,10 @@ import { converting, type ParsedCall } from './parse.js';
 export interface UpstreamRequest {
   url: string;
   headers: Record<string, string>;
-  body: string | Buffer;
+  /** JSON text, or (a spliced passthrough) pieces sent one after another. */
+  body: string | Buffer[];
+  /** The body's length in bytes. */
+  bytes: number;
 }
 
 /** The field that limits a request's output, per protocol (Chat: the one the client used). */
@@ -45,7 +48,7 @@ function passthroughChanges(get: (key: string) => unknown, ep: ModelEndpoint, ir
   return set;
 }
 
-function upstreamBody(call: ParsedCall, ro: RolloutState, clientProtocol: ModelEndpoint['protocol'], outputLimit: number | undefined): string | Buffer {
+function upstreamBody(call: ParsedCall, ro: RolloutState, clientProtocol: ModelEndpoint['protocol'], outputLimit: number | undefined): string | Buffer[] {
   const { body, scan, ep, ir, same } = call;
   if (same && scan) return splice(scan, passthroughChanges((k) => scan.values.get(k), ep, ir, outputLimit));
   if (same && body) {
@@ -82,5 +85,7 @@ function upstreamHeaders(ep: ModelEndpoint, same: boolean, stream: boolean, clie
 export function buildUpstream(call: ParsedCall, ro: RolloutState, clientProtocol: ModelEndpoint['protocol'], clientHeaders: http.IncomingHttpHeaders, env: NodeJS.ProcessEnv, outputLimit?: number): UpstreamRequest {
   const headers = upstreamHeaders(call.ep, call.same, call.ir.stream, clientHeaders, env);
   const body = converting(() => upstreamBody(call, ro, clientProtocol, outputLimit));
-  return { url: call.ep.base_url + CODECS[call.ep.protocol].path, headers, body };
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.reduce((n, b) => n + b.length, 0);
+  if (typeof body !== 'string') headers['content-length'] = String(bytes);
+  return { url: call.ep.base_url + CODECS[call.ep.protocol].path, headers, body, bytes };
 }

@@ -49,7 +49,7 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
     return end('budget_exhausted', why);
   };
   /** One model call, retried when the stream broke after the gateway's own retries; bounded by the wall time left. */
-  const ask = async (messages: IRMessage[]): Promise<Reply> => {
+  const ask = async (messages: readonly IRMessage[]): Promise<Reply> => {
     for (let attempt = 0; ; attempt++) {
       const call = deadline(signal, state.budget.timeLeftMs(Date.now(), false));
       try {

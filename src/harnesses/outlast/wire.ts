@@ -1,10 +1,13 @@
 // The request body on the wire, built incrementally. A long rollout sends the whole conversation on
 // every turn; converting and serializing all of it each time would make each step cost O(length of
 // the conversation). Instead each IR message is converted (by the gateway's own codec, one message at
-// a time) and serialized once, and the conversation's bytes are kept in one growing buffer: a request
-// that extends the previous one (the same message objects, then new ones) appends only the new
-// messages' bytes; any other (after a compaction, a resume) rebuilds it. The body is the envelope
-// (model, tools, limits) around those bytes. The result is the same JSON the codec would build for
+// a time) and serialized once, into one growing buffer of the conversation's bytes: a request that
+// extends the previous one (the same message objects, then new ones) appends only the new messages'
+// bytes; any other (after a compaction, a resume) rebuilds it. (No per-message cache beside the
+// buffer: a weak map keyed by every message of a long conversation makes each garbage collection of
+// the process slower in proportion.) The body is the envelope
+// (model, tools, limits) around those bytes, handed out as pieces (nothing of the conversation is
+// copied to send it; client.ts streams them). The result is the same JSON the codec would build for
 // the whole request (test/harnesses/outlast-wire.test.ts checks it for all three protocols).
 // Anthropic merges consecutive messages of one role into one wire message and marks the newest block
 // as a cache breakpoint, so its last wire message is kept open (re-rendered per request) and only the
@@ -49,16 +52,22 @@ interface Serialized {
   bytes: GrowingBuffer;
   /** Anthropic: the last wire message, still open to more blocks of its role. */
   open: { role: string; blocks: string[] } | null;
+  /** The array the messages were last taken from, how many of it (after `from`) are in. */
+  source: readonly IRMessage[] | null;
+  count: number;
+  from: number;
 }
 
 export class WireBuilder {
-  private readonly cache = new WeakMap<IRMessage, Piece>();
-  private convo: Serialized = { messages: [], bytes: new GrowingBuffer(), open: null };
+  private convo: Serialized = { messages: [], bytes: new GrowingBuffer(), open: null, source: null, count: 0, from: 0 };
   private envelope: { key: unknown[]; pre: Buffer; post: Buffer } | null = null;
   constructor(private readonly protocol: Protocol) {}
 
-  /** The JSON body of a request whose first message is the system prompt (the only system message). */
-  body(model: string, req: Omit<IRRequest, 'model' | 'messages' | 'stream'>, messages: IRMessage[]): Buffer {
+  /**
+   * The JSON body of a request whose first message is the system prompt (the only system message), as
+   * pieces to send one after another. They stay valid until the next call.
+   */
+  body(model: string, req: Omit<IRRequest, 'model' | 'messages' | 'stream'>, messages: readonly IRMessage[]): Buffer[] {
     // Chat keeps the system prompt among its messages; the others hoist it into the envelope.
     const first = messages[0];
     const lead = this.protocol !== 'openai-chat' && first && first.role === 'system' ? first : null;
@@ -66,7 +75,7 @@ export class WireBuilder {
     this.extend(messages, lead ? 1 : 0);
     const open = this.convo.open ? this.openJson(this.convo.open) : '';
     const sep = open && this.convo.bytes.length ? ',' : '';
-    return Buffer.concat([env.pre, OPEN, this.convo.bytes.bytes(), Buffer.from(sep + open), CLOSE, env.post]);
+    return [env.pre, OPEN, this.convo.bytes.bytes(), Buffer.from(sep + open), CLOSE, env.post];
   }
 
   /** The envelope around the messages, kept while model, settings and the hoisted system prompt stay the same. */
@@ -83,19 +92,30 @@ export class WireBuilder {
     return this.envelope;
   }
 
-  /** Bring the serialized conversation to `messages` (from index `from`): append when it extends it, else rebuild. */
-  private extend(messages: IRMessage[], from: number): void {
-    const had = this.convo.messages;
-    const n = messages.length - from;
-    let extends_ = had.length <= n;
-    for (let i = 0; extends_ && i < had.length; i++) extends_ = had[i] === messages[from + i];
-    if (!extends_) this.convo = { messages: [], bytes: new GrowingBuffer(), open: null };
+  /**
+   * Bring the serialized conversation to `messages` (from index `from`): append when it extends it,
+   * else rebuild. The same array as last time, longer, extends it without a look at its elements
+   * (ConversationState.messages() only ever appends to the array it hands out).
+   */
+  private extend(messages: readonly IRMessage[], from: number): void {
     const c = this.convo;
-    for (let i = c.messages.length; i < n; i++) {
+    const n = messages.length - from;
+    if (!(messages === c.source && n >= c.count && from === c.from) && !this.isExtension(messages, from)) this.convo = { messages: [], bytes: new GrowingBuffer(), open: null, source: null, count: 0, from };
+    const d = this.convo;
+    for (let i = d.count; i < n; i++) {
       const m = messages[from + i]!;
-      c.messages.push(m);
+      d.messages.push(m);
       this.add(this.piece(m));
     }
+    Object.assign(d, { source: messages, count: n, from });
+  }
+
+  /** Whether `messages` (from `from`) starts with the messages already serialized, the same objects. */
+  private isExtension(messages: readonly IRMessage[], from: number): boolean {
+    const had = this.convo.messages;
+    if (had.length > messages.length - from) return false;
+    for (let i = 0; i < had.length; i++) if (had[i] !== messages[from + i]) return false;
+    return true;
   }
 
   private add(p: Piece): void {
@@ -123,17 +143,11 @@ export class WireBuilder {
   }
 
   private piece(m: IRMessage): Piece {
-    let p = this.cache.get(m);
-    if (p) return p;
     const b = CODECS[this.protocol].buildRequest({ model: '', messages: [m], tools: [], stream: true }, this.protocol);
-    if (this.protocol === 'openai-chat') p = { parts: (b.messages as unknown[]).map((x) => JSON.stringify(x)) };
-    else if (this.protocol === 'openai-responses') p = { parts: (b.input as unknown[]).map((x) => JSON.stringify(x)) };
-    else {
-      const msg = (b.messages as { role: string; content: unknown[] }[])[0];
-      p = msg ? { role: msg.role, parts: msg.content.map((x) => JSON.stringify(x)) } : { parts: [] };
-    }
-    this.cache.set(m, p);
-    return p;
+    if (this.protocol === 'openai-chat') return { parts: (b.messages as unknown[]).map((x) => JSON.stringify(x)) };
+    if (this.protocol === 'openai-responses') return { parts: (b.input as unknown[]).map((x) => JSON.stringify(x)) };
+    const msg = (b.messages as { role: string; content: unknown[] }[])[0];
+    return msg ? { role: msg.role, parts: msg.content.map((x) => JSON.stringify(x)) } : { parts: [] };
   }
 }
 

@@ -90,22 +90,7 @@ export function contentText(content: unknown): string {
   return out.join('\n');
 }
 
-const memos = new WeakMap<(m: any) => unknown, WeakMap<object, unknown>>();
-
-/**
- * `fn(m)` for a request body's element `m`, computed once per element object: a long conversation's
- * elements are the same objects from one request to the next (body.ts), so normalising a request
- * costs what is new in it. The results are shared between requests: nobody may change them.
- */
-export function memo<T>(m: unknown, fn: (m: any) => T): T {
-  if (m === null || typeof m !== 'object') return fn(m);
-  let cache = memos.get(fn);
-  if (!cache) memos.set(fn, (cache = new WeakMap()));
-  if (cache.has(m)) return cache.get(m) as T;
-  const v = fn(m);
-  cache.set(m, v);
-  return v;
-}
+export { memo } from './memo.js';
 
 export function isObject(v: unknown): v is Record<string, any> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -41,15 +41,17 @@ class ScriptedServer {
   private readonly faultAttempts = new Map<number, number>();
   private readonly cache = new PrefixCache();
   private readonly bodies = new BodyReader();
-  /** Time spent answering requests once their body was in (see ScriptedModel.busyMs). */
-  busyMs = 0;
+  /** Time spent answering requests once their body was in (see ScriptedModel.busyMs), in busy[0]. */
+  readonly busy: Float64Array;
   /** Responses conversations by response id, for `previous_response_id`. */
   private readonly stored = new Map<string, NormalizedMessage[]>();
   private lock: Promise<unknown> = Promise.resolve();
   /** One per response in progress; aborted when its client goes away or the server closes. */
   private readonly inFlight = new Set<AbortController>();
 
-  constructor(private readonly opts: ScriptedModelOptions) {}
+  constructor(private readonly opts: ScriptedModelOptions) {
+    this.busy = opts.busy ?? new Float64Array(1);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrival = performance.now();
@@ -63,7 +65,7 @@ class ScriptedServer {
     res.setHeader(guess === anthropic ? 'request-id' : 'x-request-id', `req_scripted_${seq}`);
 
     if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
-      this.requests.push({ protocol: guess.protocol, path, headers, body: undefined, at: Date.now() });
+      this.record({ protocol: guess.protocol, path, headers, body: undefined, at: Date.now() });
       if (!this.authorized(headers)) return this.error(res, guess, 401, authMessage(guess));
       const model = { id: MODEL_ID, object: 'model', type: 'model', created: 0, created_at: '1970-01-01T00:00:00Z', owned_by: 'outlast', display_name: 'Scripted model' };
       if (path === '/v1/models') return sendJson(res, 200, { object: 'list', data: [model], has_more: false, first_id: MODEL_ID, last_id: MODEL_ID });
@@ -89,11 +91,10 @@ class ScriptedServer {
     const chunks = await readBody(req);
     if (chunks === undefined) return; // the client went away mid-request
     if (chunks === null) return this.error(res, handler, 413, `request body over ${MAX_BODY_BYTES} bytes`);
-    const t0 = performance.now();
     try {
       await this.answer(res, { handler, path, headers, isCount, arrival, seq }, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     } finally {
-      this.busyMs += performance.now() - t0;
+      this.busy[0]! += performance.now() - arrival;
     }
   }
 
@@ -104,10 +105,10 @@ class ScriptedServer {
     try {
       body = this.bodies.parse(raw, handler === responses ? 'input' : 'messages');
     } catch (e) {
-      this.requests.push({ protocol: handler.protocol, path, headers, body: raw.toString('utf8'), at: Date.now() });
+      this.record({ protocol: handler.protocol, path, headers, body: raw.toString('utf8'), at: Date.now() });
       return this.error(res, handler, 400, `the request body is not valid JSON: ${(e as Error).message}`);
     }
-    this.requests.push({ protocol: handler.protocol, path, headers, body, at: Date.now() });
+    this.record({ protocol: handler.protocol, path, headers, body, at: Date.now() });
     if (!this.authorized(headers)) return this.error(res, handler, 401, authMessage(handler));
     const invalid = handler.validate(body) ?? (handler === anthropic && !isCount && body.max_tokens === undefined ? 'max_tokens: Field required' : null);
     if (invalid) return this.error(res, handler, 400, invalid);
@@ -245,6 +246,10 @@ class ScriptedServer {
     this.stored.set(id, [...messages.filter((m) => m.role !== 'system'), said]);
   }
 
+  private record(r: RecordedRequest): void {
+    if (this.opts.record_requests !== false) this.requests.push(r);
+  }
+
   private authorized(headers: Record<string, string>): boolean {
     const key = this.opts.api_key;
     if (!key) return true;
@@ -328,7 +333,7 @@ export async function startScriptedModel(opts: ScriptedModelOptions): Promise<Sc
       return s.turnsServed;
     },
     get busyMs() {
-      return s.busyMs;
+      return s.busy[0]!;
     },
     close() {
       closed ??= new Promise<void>((resolve) => {

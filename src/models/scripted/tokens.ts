@@ -1,6 +1,7 @@
 // Deterministic token estimates (about 4 characters per token) and the prompt-prefix cache that
 // decides how many input tokens are reported as cached.
 import { createHash } from 'node:crypto';
+import { memo } from './memo.js';
 import type { NormalizedMessage, NormalizedTool } from './types.js';
 
 export const CHARS_PER_TOKEN = 4;
@@ -36,18 +37,17 @@ function toolLine(t: NormalizedTool): string {
 }
 
 /** A message's line of the prompt and its code points, computed once per (shared, unchanging) message object. */
-const lines = new WeakMap<NormalizedMessage, { text: string; points: number }>();
 function messageLine(m: NormalizedMessage): { text: string; points: number } {
-  let l = lines.get(m);
-  if (l) return l;
+  return memo(m, renderLine);
+}
+
+function renderLine(m: NormalizedMessage): { text: string; points: number } {
   let s = `${m.role}:`;
   if (m.tool_call_id) s += ` [${m.tool_call_id}]`;
   if (m.reasoning) s += ` <think>${m.reasoning}</think>`;
   if (m.text) s += ` ${m.text}`;
   for (const c of m.tool_calls ?? []) s += ` ${c.name}(${typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments)})`;
-  l = { text: s, points: codePoints(s) };
-  lines.set(m, l);
-  return l;
+  return { text: s, points: codePoints(s) };
 }
 
 function codePoints(s: string): number {

@@ -94,6 +94,10 @@ export interface ScriptedModelOptions {
   cache?: boolean;
   /** When set, require it (Authorization: Bearer / x-api-key); 401 otherwise, in the protocol's error shape. */
   api_key?: string;
+  /** Where busyMs is kept (element 0): a SharedArrayBuffer's view lets another thread read it (thread.ts). */
+  busy?: Float64Array;
+  /** Keep every request in `requests` (default true; a long benchmark turns it off). */
+  record_requests?: boolean;
 }
 
 export interface RecordedRequest {
@@ -115,9 +119,9 @@ export interface ScriptedModel {
   /** Turns served so far (requests that got a retryable fault with attempts left do not count). */
   turnsServed: number;
   /**
-   * Milliseconds this server has spent answering requests from the moment each one's body was in
-   * (parsing, the policy, rendering and writing the answer, and any pacing or fault delay): the
-   * model's own time, which benchmarks subtract from a step.
+   * Milliseconds this server has spent on requests, each from its arrival (headers in) to its answer
+   * written: reading the body, parsing, the policy, rendering, any pacing or fault delay. The model's
+   * own time, which benchmarks subtract from a step (requests in parallel each count).
    */
   busyMs: number;
   close(): Promise<void>;
