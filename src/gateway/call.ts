@@ -52,7 +52,7 @@ export async function handleCall(core: GatewayCore, req: http.IncomingMessage, r
   let model: string | undefined;
   let release = () => {};
   try {
-    const body = await readBody(req, core.settings, core.buffered);
+    const body = await readBody(req, core.settings, core.buffered, ro.prefixes.sink());
     release = body.release;
     rec.requestBytes = body.raw.length;
     call = parseCall(body.raw, client, core.endpoints, ro.prefixes, (m) => (model = m));

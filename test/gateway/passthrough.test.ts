@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanBody } from '../../src/core/json-prefix.js';
 import type { ModelEndpoint, Protocol } from '../../src/core/types.js';
+import { BodyPool, PooledSink } from '../../src/gateway/body-pool.js';
 import { PrefixCache } from '../../src/gateway/prefix-cache.js';
 import { CODECS } from '../../src/gateway/protocols/index.js';
 import { RolloutState } from '../../src/gateway/rollouts.js';
@@ -114,6 +115,32 @@ describe('passthrough fast path (stages)', () => {
   });
 });
 
+describe('body pool', () => {
+  it('hands out only buffers nobody holds, and reuses them', () => {
+    const pool = new BodyPool();
+    const fill = (text: string) => {
+      const sink = new PooledSink(pool);
+      for (let i = 0; i < text.length; i += 1000) sink.push(Buffer.from(text.slice(i, i + 1000)));
+      return { raw: sink.end(), sink };
+    };
+    const a = fill('a'.repeat(100_000));
+    const b = fill('b'.repeat(100_000));
+    expect(a.raw.buffer).not.toBe(b.raw.buffer); // a is still held by its call
+    pool.hold(a.raw); // ...and by a cache
+    a.sink.done(a.raw);
+    b.sink.done(b.raw);
+    const c = fill('c'.repeat(100_000));
+    expect(c.raw.buffer).toBe(b.raw.buffer); // b was free: reused
+    expect(a.raw.toString()).toBe('a'.repeat(100_000)); // a, held, untouched
+    pool.release(a.raw);
+    const d = fill('d'.repeat(300_000)); // bigger than any: grown into a new one
+    expect(d.raw.toString()).toBe('d'.repeat(300_000));
+    expect(pool.held(c.raw)).toBe(true);
+    c.sink.done(c.raw);
+    expect(pool.held(c.raw)).toBe(false);
+  });
+});
+
 describe('passthrough fast path (over HTTP)', () => {
   let s: Setup;
   beforeAll(async () => {
@@ -160,4 +187,23 @@ describe('passthrough fast path (over HTTP)', () => {
       await ok.text();
     });
   }
+
+  it('calls in flight together and interleaved conversations each go upstream as sent (reused buffers)', async () => {
+    const slow = await setup({ script: [{ text: 'ok', ttft_ms: 150 }], scripted: { loop: true } });
+    try {
+      const r = slow.newRollout('r-concurrent');
+      const send = (body: unknown) => fetch(`${slow.gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${r.token}` }, body: JSON.stringify(body) }).then((x) => x.text());
+      const bodies: Record<string, any>[] = [];
+      for (let n = 1; n <= 6; n++) {
+        // a long conversation, a side one, and the long one again, all in flight at once
+        const batch = [conversation('openai-chat', 40 * n, { pad: 'p'.repeat(5000 * n) }), conversation('openai-chat', n, { side: true }), conversation('openai-chat', 40 * n + 1)];
+        bodies.push(...batch);
+        await Promise.all(batch.map(send));
+      }
+      const got = slow.sm.requests.map((q) => JSON.stringify(q.body));
+      expect(got.sort()).toEqual(bodies.map((b) => JSON.stringify(expected('openai-chat', b, 'qwen3.7-max'))).sort());
+    } finally {
+      await slow.close();
+    }
+  });
 });
