@@ -37,7 +37,10 @@ export interface ModelRequestEvent extends EventBase {
   model: string;
   upstream_model: string;
   stream: boolean;
-  /** Size of the request: messages and tools counted, not their content. */
+  /**
+   * Size of the request: the items of the client's list (`messages`, or Responses' `input`; a string
+   * input is 1) and of its `tools`, as sent, not their content.
+   */
   messages: number;
   tools: number;
   /** Bytes of the client's request body: also the basis of the estimate for a call that never got

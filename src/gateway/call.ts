@@ -52,16 +52,14 @@ export async function handleCall(core: GatewayCore, req: http.IncomingMessage, r
   let model: string | undefined;
   let release = () => {};
   try {
-    const body = await readBody(req, core.settings, core.buffered);
+    const body = await readBody(req, core.settings, core.buffered, ro.prefixes.sink());
     release = body.release;
     rec.requestBytes = body.raw.length;
-    const json = parseJson(body.raw);
-    model = json.model;
-    call = parseCall(json, client, core.endpoints);
-    await forward(core, req, res, { ro, rec, call, client });
+    call = parseCall(body.raw, client, core.endpoints, ro.prefixes, (m) => (model = m));
+    await forward(core, req, res, { ro, rec, call, client, raw: body.raw });
   } catch (e) {
     if (!(e instanceof Refusal)) throw e;
-    rec.refused(e, { name: model, ep: call?.ep, ir: call?.ir });
+    rec.refused(e, { name: model, ep: call?.ep, ir: call?.ir, counts: call?.counts });
     sendRefusal(res, client, e);
   } finally {
     release();
@@ -69,7 +67,7 @@ export async function handleCall(core: GatewayCore, req: http.IncomingMessage, r
 }
 
 /** Admit, build, send, relay, record: the call from the moment it is understood. */
-async function forward(core: GatewayCore, req: http.IncomingMessage, res: http.ServerResponse, c: { ro: RolloutState; rec: CallRecorder; call: ParsedCall; client: Codec }): Promise<void> {
+async function forward(core: GatewayCore, req: http.IncomingMessage, res: http.ServerResponse, c: { ro: RolloutState; rec: CallRecorder; call: ParsedCall; client: Codec; raw: Buffer }): Promise<void> {
   const { ro, rec, call, client } = c;
   const { pricing, price_table } = resolvePricing(call.ep);
   const admission = admit(ro, call.ir, rec.requestBytes, pricing, core.settings);
@@ -90,8 +88,8 @@ async function forward(core: GatewayCore, req: http.IncomingMessage, res: http.S
     }
     const store = core.bodies(ro);
     const meter = new CallMeter(performance.now());
-    meter.requestChars = upReq.body.length;
-    const sent = await send(core.agent, upReq, core.settings, deadline, () => rec.forwarding({ ep: call.ep, ir: call.ir, pricing, price_table, meter, reservation, outputLimit: admission.outputLimit, requestBody: store?.putRequest(call.body) }));
+    meter.requestChars = upReq.bytes;
+    const sent = await send(core.agent, upReq, core.settings, deadline, () => rec.forwarding({ ep: call.ep, ir: call.ir, counts: call.counts, pricing, price_table, meter, reservation, outputLimit: admission.outputLimit, requestBody: store?.putRequest(call.body ?? parseJson(c.raw)) }));
     if (!sent.ok) {
       const s = 'gone' in sent ? sent.gone : sent.failure;
       retries = s.retries;

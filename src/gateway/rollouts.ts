@@ -1,11 +1,12 @@
-// Per-rollout state in the gateway: token, trajectory, budget and what has been spent, and the
+// Per-rollout state in the gateway: token, trajectory, budget and what has been spent, the
 // reasoning-signature cache that lets Anthropic thinking survive a round trip through a client
-// protocol that has no place for signatures.
+// protocol that has no place for signatures, and the scans of its last request bodies.
 import { createHash, randomBytes } from 'node:crypto';
 import type { ModelResponseEvent, NewEvent, TrajectoryEvent } from '../core/events.js';
 import { totalTokens } from '../core/usage.js';
 import { type TrajectoryWriter, readTrajectory } from '../store/trajectory.js';
 import type { IRMessage, IRPart } from './ir.js';
+import { PrefixCache } from './prefix-cache.js';
 
 export interface Budget {
   /** Total tokens (input + output) across the rollout's calls. */
@@ -68,6 +69,8 @@ export class RolloutState {
   /** Why the last append failed (disk full...), until one succeeds again. */
   recordError: string | null = null;
   private sigCache = new Map<string, IRPart[]>();
+  /** The rollout's last request bodies as scanned, so the next is read from where they end (passthrough.ts). */
+  readonly prefixes = new PrefixCache();
 
   constructor(
     readonly rolloutId: string,

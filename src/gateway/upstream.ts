@@ -4,7 +4,7 @@
 // first byte. Never past the call's deadline (its signal). Each retry is counted and the time spent
 // waiting between attempts is recorded separately from the time spent on attempts. Compressed
 // answers (gzip, deflate, br) are decoded.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import type { GatewaySettings } from '../models/config.js';
@@ -134,17 +134,17 @@ function aborted(signal: AbortSignal | undefined, retries: number, waited: numbe
 }
 
 /**
- * POST `body` to `url`, retrying per `policy`. Resolves with the first 2xx response (body still
+ * POST `body` (text, a buffer, or pieces sent one after another) to `url`, retrying per `policy`. Resolves with the first 2xx response (body still
  * streaming), or the last non-2xx response (body read); rejects with UpstreamFailure when no
  * response came at all (or the deadline in `signal` fired), or UpstreamAborted when the client left.
  */
-export async function postUpstream(agent: Agent, url: string, headers: Record<string, string>, body: string, policy: RetryPolicy, signal?: AbortSignal): Promise<UpstreamResponse> {
+export async function postUpstream(agent: Agent, url: string, headers: Record<string, string>, body: string | Buffer | readonly Buffer[], policy: RetryPolicy, signal?: AbortSignal): Promise<UpstreamResponse> {
   let retries = 0;
   let waited = 0;
   for (let attempt = 0; ; attempt++) {
     let wait: number;
     try {
-      const res = await request(url, { method: 'POST', headers, body, dispatcher: agent, headersTimeout: policy.first_byte_timeout_ms, bodyTimeout: policy.idle_timeout_ms, signal });
+      const res = await request(url, { method: 'POST', headers, body: Array.isArray(body) ? Readable.from(body, { objectMode: false }) : (body as string | Buffer), dispatcher: agent, headersTimeout: policy.first_byte_timeout_ms, bodyTimeout: policy.idle_timeout_ms, signal });
       const stream = decoded(res.body, res.headers['content-encoding']);
       if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: stream, errorText: null, retries, retry_wait_ms: waited };
       const text = await readText(stream, 65536).catch(() => '');

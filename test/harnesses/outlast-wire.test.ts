@@ -1,11 +1,14 @@
-// The incrementally built request body (cached per-message JSON) equals what the gateway's codec
-// builds for the whole request, in all three protocols.
+// The incrementally built request body (cached per-message JSON, the conversation's bytes appended
+// to) equals what the gateway's codec builds for the whole request, in all three protocols, at every
+// length of a growing conversation and after a change that is not an extension (a compaction).
 import { describe, expect, it } from 'vitest';
 import type { IRMessage } from '../../src/gateway/ir.js';
 import { CODECS } from '../../src/gateway/protocols/index.js';
 import { BUILTIN_TOOLS } from '../../src/harnesses/outlast/tools.js';
 import { WireBuilder } from '../../src/harnesses/outlast/wire.js';
 import { PROTOCOLS } from './helpers.js';
+
+const text = (pieces: Buffer[]) => Buffer.concat(pieces).toString();
 
 const conversation: IRMessage[] = [
   { role: 'system', text: 'You are an agent.' },
@@ -39,12 +42,21 @@ describe.each(PROTOCOLS)('%s', (p) => {
       expected.tools.at(-1).cache_control = { type: 'ephemeral' };
       expected.messages.at(-1).content.at(-1).cache_control = { type: 'ephemeral' };
     }
-    for (let n = 3; n <= conversation.length; n++) {
-      // growing conversation, same WireBuilder: later requests reuse earlier pieces
-      const body = JSON.parse(wire.body('m', opts, conversation.slice(0, n)));
-      if (n === conversation.length) expect(body).toEqual(expected);
+    for (let n = 1; n <= conversation.length; n++) {
+      // growing conversation, same WireBuilder: later requests append to the earlier bytes
+      const msgs = conversation.slice(0, n);
+      const body = text(wire.body('m', opts, msgs));
+      expect(body).toBe(text(new WireBuilder(p).body('m', opts, msgs)));
+      if (n === conversation.length) expect(JSON.parse(body)).toEqual(expected);
     }
     // and again, fully from the cache
-    expect(JSON.parse(wire.body('m', opts, conversation))).toEqual(expected);
+    expect(JSON.parse(text(wire.body('m', opts, conversation)))).toEqual(expected);
+    // a compaction: the head, a summary, the last turns (not an extension of what was sent)
+    const compacted = [conversation[0]!, conversation[1]!, { role: 'user', content: [{ type: 'text', text: 'Summary.' }] } as IRMessage, ...conversation.slice(-2)];
+    expect(text(wire.body('m', opts, compacted))).toBe(text(new WireBuilder(p).body('m', opts, compacted)));
+    const more = [...compacted, { role: 'assistant', content: [{ type: 'text', text: 'Next.' }] } as IRMessage];
+    expect(text(wire.body('m', opts, more))).toBe(text(new WireBuilder(p).body('m', opts, more)));
+    // other settings: a new envelope
+    expect(JSON.parse(text(wire.body('m2', { ...opts, max_tokens: 7 }, more)))).toMatchObject({ model: 'm2' });
   });
 });

@@ -1,6 +1,7 @@
 // Stage 2, read the body: bounded in size (max_body_bytes, 413), in time (body_timeout_ms: a body
 // dribbled in slowly is cut off, 408), and across all requests in flight (max_buffered_bytes: a
-// ByteBudget shared by the gateway's listeners, 503 when full).
+// ByteBudget shared by the gateway's listeners, 503 when full). Into the rollout's reused buffers
+// when given a sink (body-pool.ts), else into one new buffer.
 import type http from 'node:http';
 import { Refusal } from '../respond.js';
 
@@ -31,16 +32,31 @@ export interface ReadBody {
   release(): void;
 }
 
+/** Where the chunks go. */
+export interface BodySink {
+  push(c: Buffer): void;
+  /** The whole body. */
+  end(): Buffer;
+  /** The read failed. */
+  abort(): void;
+  /** The call is over: the body's buffer may be used again. */
+  done?(raw: Buffer): void;
+}
+
+function concatSink(): BodySink {
+  const chunks: Buffer[] = [];
+  return { push: (c) => void chunks.push(c), end: () => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)), abort: () => void (chunks.length = 0) };
+}
+
 const overloaded = () => new Refusal(503, 'overloaded', 'outlast gateway: too many request bytes in flight; retry shortly', 'gateway', { 'retry-after': '1', connection: 'close' });
 
-export function readBody(req: http.IncomingMessage, limits: BodyLimits, budget: ByteBudget): Promise<ReadBody> {
+export function readBody(req: http.IncomingMessage, limits: BodyLimits, budget: ByteBudget, sink: BodySink = concatSink()): Promise<ReadBody> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limits.max_body_bytes) {
       req.resume();
       return reject(new Refusal(413, 'too_large', `request body of ${declared} bytes exceeds the gateway limit of ${limits.max_body_bytes} bytes`, 'request', { connection: 'close' }));
     }
-    const chunks: Buffer[] = [];
     let held = 0;
     let settled = false;
     const fail = (e: Refusal | Error) => {
@@ -48,7 +64,7 @@ export function readBody(req: http.IncomingMessage, limits: BodyLimits, budget: 
       settled = true;
       clearTimeout(timer);
       budget.give(held);
-      chunks.length = 0;
+      sink.abort();
       req.removeAllListeners('data');
       req.resume();
       reject(e);
@@ -59,15 +75,15 @@ export function readBody(req: http.IncomingMessage, limits: BodyLimits, budget: 
       if (held + c.length > limits.max_body_bytes) return fail(new Refusal(413, 'too_large', `request body exceeds the gateway limit of ${limits.max_body_bytes} bytes`, 'request', { connection: 'close' }));
       if (!budget.take(c.length)) return fail(overloaded());
       held += c.length;
-      chunks.push(c);
+      sink.push(c);
     });
     req.on('end', () => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const raw = sink.end();
       let given = false;
-      resolve({ raw, release: () => (given ? undefined : ((given = true), budget.give(held))) });
+      resolve({ raw, release: () => (given ? undefined : ((given = true), budget.give(held), sink.done?.(raw))) });
     });
     const gone = () => fail(new Refusal(499, 'invalid_request', 'the client closed the connection before its request body arrived', 'client_gone'));
     req.on('error', gone);

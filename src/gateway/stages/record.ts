@@ -26,6 +26,8 @@ export interface CallOutcome {
 export interface Forwarded {
   ep: ModelEndpoint;
   ir: IRRequest;
+  /** Items in the client's messages/input list and its tools (ParsedCall.counts). */
+  counts: { messages: number; tools: number };
   pricing: Pricing | null;
   price_table: string;
   meter: CallMeter;
@@ -52,7 +54,7 @@ export class CallRecorder {
   ) {}
 
   /** The call was refused before it was forwarded. */
-  refused(r: Refusal, model: { name?: string; ep?: ModelEndpoint; ir?: IRRequest }): void {
+  refused(r: Refusal, model: { name?: string; ep?: ModelEndpoint; ir?: IRRequest; counts?: { messages: number; tools: number } }): void {
     if (this.done) return;
     this.done = true;
     this.ro.append({
@@ -63,8 +65,8 @@ export class CallRecorder {
       model: model.ep?.name ?? model.name ?? '',
       upstream_model: model.ep?.upstream_model ?? '',
       stream: model.ir?.stream ?? false,
-      messages: model.ir?.messages.length ?? 0,
-      tools: model.ir?.tools.length ?? 0,
+      messages: model.counts?.messages ?? 0,
+      tools: model.counts?.tools ?? 0,
       request_bytes: this.requestBytes,
       refused: { status: r.status, kind: r.failure, message: this.scrubber.scrub(r.message) },
     });
@@ -82,8 +84,8 @@ export class CallRecorder {
       model: f.ep.name,
       upstream_model: f.ep.upstream_model,
       stream: f.ir.stream,
-      messages: f.ir.messages.length,
-      tools: f.ir.tools.length,
+      messages: f.counts.messages,
+      tools: f.counts.tools,
       request_bytes: this.requestBytes,
       ...(f.outputLimit !== undefined ? { output_limit: f.outputLimit } : {}),
       ...(f.requestBody ? { body: f.requestBody } : {}),

@@ -39,8 +39,8 @@ export class ModelCallError extends Error {
   }
 }
 
-/** POST one streaming request (`body`: JSON text in the endpoint's protocol, see wire.ts) and read the reply. */
-export async function callModel(model: ModelAccess, body: string, signal: AbortSignal): Promise<Reply> {
+/** POST one streaming request (`body`: JSON in the endpoint's protocol, whole or in pieces, see wire.ts) and read the reply. */
+export async function callModel(model: ModelAccess, body: string | Uint8Array | readonly Uint8Array[], signal: AbortSignal): Promise<Reply> {
   const protocol = model.endpoint.protocol;
   const codec = CODECS[protocol];
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${model.token}` };
@@ -50,7 +50,7 @@ export async function callModel(model: ModelAccess, body: string, signal: AbortS
   }
   let res: Response;
   try {
-    res = await fetch(`${model.gateway_url}/v1${codec.path}`, { method: 'POST', headers, body, signal });
+    res = await fetch(`${model.gateway_url}/v1${codec.path}`, { method: 'POST', headers, ...bodyInit(body), signal });
   } catch (e) {
     if (signal.aborted) throw e;
     throw new ModelCallError('infra', `gateway unreachable: ${(e as Error).message}`);
@@ -138,6 +138,18 @@ export async function callModel(model: ModelAccess, body: string, signal: AbortS
   reply.tool_calls = reply.tool_calls.filter(Boolean);
   reply.usage = usage ? fullUsage(usage) : null;
   return reply;
+}
+
+/** Pieces go as a stream (sent as they are, not copied into one buffer first). */
+function bodyInit(body: string | Uint8Array | readonly Uint8Array[]): RequestInit {
+  if (typeof body === 'string' || body instanceof Uint8Array) return { body };
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const p of body) if (p.length) c.enqueue(p);
+      c.close();
+    },
+  });
+  return { body: stream, duplex: 'half' } as RequestInit;
 }
 
 function errorMessage(text: string): string | null {

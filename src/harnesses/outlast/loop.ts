@@ -59,7 +59,7 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
    * agent (budget.ts), so calls made during one run without the wall-time deadline: the gateway's
    * timeouts bound each, the patience bounds them all.
    */
-  const ask = async (messages: IRMessage[]): Promise<Reply> => {
+  const ask = async (messages: readonly IRMessage[]): Promise<Reply> => {
     let outage: { since: number; attempts: number } | null = null;
     for (;;) {
       const call = deadline(signal, outage ? undefined : state.budget.timeLeftMs(Date.now(), false));

@@ -49,6 +49,10 @@ export class ConversationState {
   readonly head: Msg[];
   summary: Msg | null = null;
   msgs: Msg[] = [];
+  /** Estimated tokens of `msgs`, kept as they change (so the per-turn compaction check is O(1)). */
+  private msgsTokens = 0;
+  /** What messages() returns, appended to; null until asked for, and after a compaction. */
+  private sent: IRMessage[] | null = null;
   /** Consecutive replies without a tool call. */
   idle = 0;
   submitted = false;
@@ -72,20 +76,25 @@ export class ConversationState {
     return this.budget.turns;
   }
 
-  /** The messages of the next request. */
-  messages(): IRMessage[] {
-    const out = this.head.map((m) => m.ir);
-    if (this.summary) out.push(this.summary.ir);
-    for (const m of this.msgs) out.push(m.ir);
-    return out;
+  /**
+   * The messages of the next request. The same array from one call to the next while the
+   * conversation only grows (appended to as messages come; a new one after a compaction), so asking
+   * costs nothing per turn and the wire builder sees at once what is new. Never change it.
+   */
+  messages(): readonly IRMessage[] {
+    if (!this.sent) {
+      this.sent = this.head.map((m) => m.ir);
+      if (this.summary) this.sent.push(this.summary.ir);
+      for (const m of this.msgs) this.sent.push(m.ir);
+    }
+    return this.sent;
   }
 
   /** Estimated tokens of the next request's messages. */
   tokens(): number {
-    let n = 0;
+    let n = this.msgsTokens;
     for (const m of this.head) n += m.tokens;
     if (this.summary) n += this.summary.tokens;
-    for (const m of this.msgs) n += m.tokens;
     return n;
   }
 
@@ -125,7 +134,10 @@ export class ConversationState {
   }
 
   private push(ir: IRMessage, seq: number): void {
-    this.msgs.push({ ir, seq, tokens: messageTokens(ir) });
+    const tokens = messageTokens(ir);
+    this.msgs.push({ ir, seq, tokens });
+    this.msgsTokens += tokens;
+    this.sent?.push(ir);
   }
 
   private onAssistant(e: AssistantEvent & OutlastAssistantFields): void {
@@ -164,6 +176,8 @@ export class ConversationState {
     this.compactions++;
     const keep = e.keep_from_seq;
     this.msgs = this.msgs.filter((m) => m.seq >= keep);
+    this.msgsTokens = this.msgs.reduce((n, m) => n + m.tokens, 0);
+    this.sent = null;
     const ir: IRMessage = { role: 'user', content: [{ type: 'text', text: `${SUMMARY_HEADER}\n\n${e.summary}` }] };
     this.summary = { ir, seq: e.seq, tokens: messageTokens(ir) };
   }

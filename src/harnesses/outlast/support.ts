@@ -74,11 +74,12 @@ export function deadline(parent: AbortSignal, ms: number | undefined): { signal:
   let expired = false;
   const onAbort = (): void => ac.abort(parent.reason);
   parent.addEventListener('abort', onAbort, { once: true });
+  // Not unref'd: Node keeps the (empty) timer list of every distinct duration an unref'd timer was
+  // cleared from, and each call's time left is a new duration: one leaked list per model call.
   const timer = setTimeout(() => {
     expired = true;
     ac.abort(new Error('time limit reached'));
   }, Math.max(1, ms));
-  timer.unref?.();
   return {
     signal: ac.signal,
     expired: () => expired,

@@ -1,7 +1,7 @@
 // Anthropic Messages: POST /v1/messages (and /v1/messages/count_tokens, answered by the server).
 import { createHash } from 'node:crypto';
 import { countTokens, tokenPieces } from './tokens.js';
-import { contentText, isObject, type ProtocolHandler, type Reply, type SseEvent } from './protocol.js';
+import { contentText, isObject, memo, type ProtocolHandler, type Reply, type SseEvent } from './protocol.js';
 import type { NormalizedMessage, NormalizedTool } from './types.js';
 
 export function anthropicErrorBody(status: number, message: string): unknown {
@@ -48,6 +48,35 @@ function hasCacheControl(v: unknown): boolean {
   return Object.values(v).some((x) => typeof x === 'object' && hasCacheControl(x));
 }
 
+/** One Anthropic message, normalised: an assistant turn, or a user turn's tool results (each its own message) then its other content. */
+function normalizeTurn(m: any): NormalizedMessage[] {
+  const messages: NormalizedMessage[] = [];
+  if (typeof m.content === 'string' || !Array.isArray(m.content)) return [{ role: m.role, text: contentText(m.content ?? '') }];
+  if (m.role === 'assistant') {
+    const msg: NormalizedMessage = { role: 'assistant', text: '' };
+    const texts: string[] = [];
+    const thoughts: string[] = [];
+    for (const b of m.content as any[]) {
+      if (b?.type === 'text') texts.push(String(b.text ?? ''));
+      else if (b?.type === 'thinking') thoughts.push(String(b.thinking ?? ''));
+      else if (b?.type === 'tool_use') (msg.tool_calls ??= []).push({ id: String(b.id ?? ''), name: String(b.name ?? ''), arguments: b.input ?? {} });
+    }
+    msg.text = texts.join('\n');
+    if (thoughts.length) msg.reasoning = thoughts.join('\n');
+    return [msg];
+  }
+  const rest: unknown[] = [];
+  for (const b of m.content as any[]) {
+    if (b?.type === 'tool_result') {
+      const r: NormalizedMessage = { role: 'tool', text: contentText(b.content ?? ''), tool_call_id: String(b.tool_use_id ?? '') };
+      if (b.is_error === true) r.is_error = true;
+      messages.push(r);
+    } else rest.push(b);
+  }
+  if (rest.length) messages.push({ role: 'user', text: contentText(rest) });
+  return messages;
+}
+
 export const anthropic: ProtocolHandler = {
   protocol: 'anthropic',
 
@@ -66,36 +95,7 @@ export const anthropic: ProtocolHandler = {
     const messages: NormalizedMessage[] = [];
     const system = contentText(body.system ?? '');
     if (system) messages.push({ role: 'system', text: system });
-    for (const m of body.messages as any[]) {
-      if (typeof m.content === 'string' || !Array.isArray(m.content)) {
-        messages.push({ role: m.role, text: contentText(m.content ?? '') });
-        continue;
-      }
-      if (m.role === 'assistant') {
-        const msg: NormalizedMessage = { role: 'assistant', text: '' };
-        const texts: string[] = [];
-        const thoughts: string[] = [];
-        for (const b of m.content as any[]) {
-          if (b?.type === 'text') texts.push(String(b.text ?? ''));
-          else if (b?.type === 'thinking') thoughts.push(String(b.thinking ?? ''));
-          else if (b?.type === 'tool_use') (msg.tool_calls ??= []).push({ id: String(b.id ?? ''), name: String(b.name ?? ''), arguments: b.input ?? {} });
-        }
-        msg.text = texts.join('\n');
-        if (thoughts.length) msg.reasoning = thoughts.join('\n');
-        messages.push(msg);
-        continue;
-      }
-      // A user turn: tool results first (each its own message), then any other content.
-      const rest: unknown[] = [];
-      for (const b of m.content as any[]) {
-        if (b?.type === 'tool_result') {
-          const r: NormalizedMessage = { role: 'tool', text: contentText(b.content ?? ''), tool_call_id: String(b.tool_use_id ?? '') };
-          if (b.is_error === true) r.is_error = true;
-          messages.push(r);
-        } else rest.push(b);
-      }
-      if (rest.length) messages.push({ role: 'user', text: contentText(rest) });
-    }
+    for (const m of body.messages as any[]) messages.push(...memo(m, normalizeTurn));
     const tools: NormalizedTool[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
       if (t && typeof t.name === 'string') tools.push({ name: t.name, description: t.description, parameters: t.input_schema });

@@ -1,6 +1,6 @@
 // OpenAI Chat Completions: POST /v1/chat/completions.
 import { tokenPieces, countTokens } from './tokens.js';
-import { contentText, isObject, parseArgs, type ProtocolHandler, type Reply, type SseEvent } from './protocol.js';
+import { contentText, isObject, memo, parseArgs, type ProtocolHandler, type Reply, type SseEvent } from './protocol.js';
 import type { NormalizedMessage, NormalizedTool } from './types.js';
 
 export function openaiErrorBody(status: number, message: string): unknown {
@@ -34,6 +34,25 @@ function finishReason(r: Reply): string {
   return r.toolCalls.length ? 'tool_calls' : 'stop';
 }
 
+/** One Chat message, normalised. */
+function normalizeMessage(m: any): NormalizedMessage {
+  const role = m.role as string;
+  if (role === 'system' || role === 'developer') return { role: 'system', text: contentText(m.content) };
+  if (role === 'tool' || role === 'function') return { role: 'tool', text: contentText(m.content), tool_call_id: String(m.tool_call_id ?? m.name ?? '') };
+  if (role !== 'assistant') return { role: 'user', text: contentText(m.content) };
+  const msg: NormalizedMessage = { role: 'assistant', text: contentText(m.content ?? '') };
+  const reasoning = m.reasoning_content ?? m.reasoning;
+  if (typeof reasoning === 'string' && reasoning) msg.reasoning = reasoning;
+  if (Array.isArray(m.tool_calls) && m.tool_calls.length) {
+    msg.tool_calls = m.tool_calls.map((c: any) => ({
+      id: String(c?.id ?? ''),
+      name: String(c?.function?.name ?? ''),
+      arguments: parseArgs(c?.function?.arguments),
+    }));
+  }
+  return msg;
+}
+
 export const chat: ProtocolHandler = {
   protocol: 'openai-chat',
 
@@ -50,25 +69,7 @@ export const chat: ProtocolHandler = {
 
   normalize(body) {
     const messages: NormalizedMessage[] = [];
-    for (const m of body.messages as any[]) {
-      const role = m.role as string;
-      if (role === 'system' || role === 'developer') messages.push({ role: 'system', text: contentText(m.content) });
-      else if (role === 'tool' || role === 'function') {
-        messages.push({ role: 'tool', text: contentText(m.content), tool_call_id: String(m.tool_call_id ?? m.name ?? '') });
-      } else if (role === 'assistant') {
-        const msg: NormalizedMessage = { role: 'assistant', text: contentText(m.content ?? '') };
-        const reasoning = m.reasoning_content ?? m.reasoning;
-        if (typeof reasoning === 'string' && reasoning) msg.reasoning = reasoning;
-        if (Array.isArray(m.tool_calls) && m.tool_calls.length) {
-          msg.tool_calls = m.tool_calls.map((c: any) => ({
-            id: String(c?.id ?? ''),
-            name: String(c?.function?.name ?? ''),
-            arguments: parseArgs(c?.function?.arguments),
-          }));
-        }
-        messages.push(msg);
-      } else messages.push({ role: 'user', text: contentText(m.content) });
-    }
+    for (const m of body.messages as any[]) messages.push(memo(m, normalizeMessage));
     const tools: NormalizedTool[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
       const f = t?.function ?? t;

@@ -13,6 +13,7 @@ export type {
   ScriptedTurn,
 } from './types.js';
 export { startScriptedModel, EXHAUSTED_TEXT } from './server.js';
+export { startScriptedModelThread, type ScriptedModelThread } from './thread.js';
 export { loadScript, parseScriptText, parseTurn } from './script.js';
 export { countTokens, inputTokens, promptText } from './tokens.js';
 export { thinkingSignature } from './anthropic.js';

@@ -90,6 +90,8 @@ export function contentText(content: unknown): string {
   return out.join('\n');
 }
 
+export { memo } from './memo.js';
+
 export function isObject(v: unknown): v is Record<string, any> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

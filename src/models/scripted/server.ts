@@ -1,5 +1,7 @@
 // The scripted model server: a real node:http server on 127.0.0.1 speaking OpenAI Chat Completions,
-// OpenAI Responses and Anthropic Messages, answering from a script.
+// OpenAI Responses and Anthropic Messages, answering from a script. A long conversation costs it what
+// is new in each request (body.ts, the normalisers' memo, promptTokens), except for the prompt-prefix
+// cache (`cache`), which hashes the whole prompt of every request.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../../core/errors.js';
@@ -9,9 +11,10 @@ import { chat } from './chat.js';
 import { totalMs, sleepUntil } from './pacing.js';
 import { outputTokens, toReplyCalls, type ProtocolHandler, type Reply } from './protocol.js';
 import { responses } from './responses.js';
+import { BodyReader } from './body.js';
 import { parseTurn } from './script.js';
 import { streamEvents } from './sse.js';
-import { PrefixCache, inputTokens, promptText } from './tokens.js';
+import { PrefixCache, inputTokens, promptText, promptTokens } from './tokens.js';
 import type { NormalizedMessage, NormalizedTool, RecordedRequest, ScriptedModel, ScriptedModelOptions, ScriptedTurn } from './types.js';
 
 const ROUTES: Record<string, ProtocolHandler> = {
@@ -44,13 +47,18 @@ class ScriptedServer {
   private seq = 0;
   private readonly faultAttempts = new Map<number, number>();
   private readonly cache = new PrefixCache();
+  private readonly bodies = new BodyReader();
+  /** Time spent answering requests once their body was in (see ScriptedModel.busyMs), in busy[0]. */
+  readonly busy: Float64Array;
   /** Responses conversations by response id, for `previous_response_id`. */
   private readonly stored = new Map<string, NormalizedMessage[]>();
   private lock: Promise<unknown> = Promise.resolve();
   /** One per response in progress; aborted when its client goes away or the server closes. */
   private readonly inFlight = new Set<AbortController>();
 
-  constructor(private readonly opts: ScriptedModelOptions) {}
+  constructor(private readonly opts: ScriptedModelOptions) {
+    this.busy = opts.busy ?? new Float64Array(1);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrival = performance.now();
@@ -87,17 +95,27 @@ class ScriptedServer {
       return this.error(res, handler, 405, `method ${req.method} not allowed on ${path}; use POST`);
     }
 
-    const raw = await readBody(req);
-    if (raw === undefined) return; // the client went away mid-request
-    if (raw === null) return this.error(res, handler, 413, `request body over ${MAX_BODY_BYTES} bytes`);
+    const chunks = await readBody(req);
+    if (chunks === undefined) return; // the client went away mid-request
+    if (chunks === null) return this.error(res, handler, 413, `request body over ${MAX_BODY_BYTES} bytes`);
+    try {
+      await this.answer(res, { handler, path, headers, isCount, arrival, seq }, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    } finally {
+      this.busy[0]! += performance.now() - arrival;
+    }
+  }
+
+  /** Answer a request whose body is in. */
+  private async answer(res: ServerResponse, r: { handler: ProtocolHandler; path: string; headers: Record<string, string>; isCount: boolean; arrival: number; seq: number }, raw: Buffer): Promise<void> {
+    const { handler, path, headers, isCount, arrival, seq } = r;
     let body: any;
     try {
-      body = JSON.parse(raw);
+      body = this.bodies.parse(raw, handler === responses ? 'input' : 'messages');
     } catch (e) {
-      this.record({ protocol: handler.protocol, path, headers, body: raw, body_bytes: Buffer.byteLength(raw), at: Date.now() });
+      this.record({ protocol: handler.protocol, path, headers, body: raw.toString('utf8'), body_bytes: raw.length, at: Date.now() });
       return this.error(res, handler, 400, `the request body is not valid JSON: ${(e as Error).message}`);
     }
-    this.record({ protocol: handler.protocol, path, headers, body, body_bytes: Buffer.byteLength(raw), at: Date.now() });
+    this.record({ protocol: handler.protocol, path, headers, body, body_bytes: raw.length, at: Date.now() });
     if (!this.authorized(headers)) return this.error(res, handler, 401, authMessage(handler));
     const invalid = handler.validate(body) ?? (handler === anthropic && !isCount && body.max_tokens === undefined ? 'max_tokens: Field required' : null);
     if (invalid) return this.error(res, handler, 400, invalid);
@@ -108,8 +126,7 @@ class ScriptedServer {
       const lead = messages.findIndex((m) => m.role !== 'system');
       messages.splice(lead < 0 ? messages.length : lead, 0, ...previous);
     }
-    const prompt = promptText(messages, tools);
-    if (isCount) return sendJson(res, 200, { input_tokens: inputTokens(prompt) });
+    if (isCount) return sendJson(res, 200, { input_tokens: promptTokens(messages, tools) });
 
     let sel: Selected;
     try {
@@ -136,7 +153,7 @@ class ScriptedServer {
     }
     if (fault?.kind === 'hang') return; // never answer; the socket closes when the client or the server gives up
 
-    const reply = this.reply(handler, body, turn, sel.index, seq, prompt);
+    const reply = this.reply(handler, body, turn, sel.index, seq, { messages, tools });
     if (handler === responses && body.store !== false) this.remember(`resp_scripted_${seq}`, messages, reply);
     const ttftMs = turn.ttft_ms ?? this.opts.ttft_ms ?? 0;
     const tokensPerSec = turn.tokens_per_sec ?? this.opts.tokens_per_sec ?? 0;
@@ -216,12 +233,12 @@ class ScriptedServer {
     return p;
   }
 
-  private reply(handler: ProtocolHandler, body: any, turn: ScriptedTurn, index: number, seq: number, prompt: string): Reply {
+  private reply(handler: ProtocolHandler, body: any, turn: ScriptedTurn, index: number, seq: number, prompt: { messages: NormalizedMessage[]; tools: NormalizedTool[] }): Reply {
     const toolCalls = toReplyCalls(turn);
     const text = turn.text ?? '';
     const reasoning = turn.reasoning ?? '';
-    const input = inputTokens(prompt);
-    const cached = this.opts.cache === false ? 0 : Math.min(input, this.cache.lookupAndAdd(prompt));
+    const input = promptTokens(prompt.messages, prompt.tools);
+    const cached = this.opts.cache === false ? 0 : Math.min(input, this.cache.lookupAndAdd(promptText(prompt.messages, prompt.tools)));
     const cache_write = handler.cacheWrites(body) ? input - cached : 0;
     const out = outputTokens({ text, reasoning, toolCalls });
     const usage: Usage = { input, cached, cache_write, output: out.output, reasoning: out.reasoning, ...definedOnly(turn.usage) };
@@ -243,6 +260,7 @@ class ScriptedServer {
   /** Record a request: the latest keep_requests are kept, the latest keep_bodies with their body. */
   private record(r: RecordedRequest): void {
     this.requestsSeen++;
+    if (this.opts.record_requests === false) return;
     const list = this.requests;
     list.push(r);
     const keepBodies = Math.max(0, this.opts.keep_bodies ?? KEEP_BODIES);
@@ -294,8 +312,8 @@ function drain(req: IncomingMessage): Promise<void> {
   });
 }
 
-/** The request body as text; null when it is over the size limit; undefined when the request failed. */
-function readBody(req: IncomingMessage): Promise<string | null | undefined> {
+/** The request body's chunks; null when it is over the size limit; undefined when the request failed. */
+function readBody(req: IncomingMessage): Promise<Buffer[] | null | undefined> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -303,7 +321,7 @@ function readBody(req: IncomingMessage): Promise<string | null | undefined> {
       size += c.length;
       if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : chunks));
     req.on('error', () => resolve(undefined));
   });
 }
@@ -340,6 +358,9 @@ export async function startScriptedModel(opts: ScriptedModelOptions): Promise<Sc
     },
     get turnsServed() {
       return s.turnsServed;
+    },
+    get busyMs() {
+      return s.busy[0]!;
     },
     close() {
       closed ??= new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 // Deterministic token estimates (about 4 characters per token) and the prompt-prefix cache that
 // decides how many input tokens are reported as cached.
 import { createHash } from 'node:crypto';
+import { memo } from './memo.js';
 import type { NormalizedMessage, NormalizedTool } from './types.js';
 
 export const CHARS_PER_TOKEN = 4;
@@ -30,6 +31,31 @@ export function tokenPieces(s: string): string[] {
   return out;
 }
 
+/** A tool's line of the prompt. */
+function toolLine(t: NormalizedTool): string {
+  return `tool ${t.name}: ${t.description ?? ''} ${JSON.stringify(t.parameters ?? {})}`;
+}
+
+/** A message's line of the prompt and its code points, computed once per (shared, unchanging) message object. */
+function messageLine(m: NormalizedMessage): { text: string; points: number } {
+  return memo(m, renderLine);
+}
+
+function renderLine(m: NormalizedMessage): { text: string; points: number } {
+  let s = `${m.role}:`;
+  if (m.tool_call_id) s += ` [${m.tool_call_id}]`;
+  if (m.reasoning) s += ` <think>${m.reasoning}</think>`;
+  if (m.text) s += ` ${m.text}`;
+  for (const c of m.tool_calls ?? []) s += ` ${c.name}(${typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments)})`;
+  return { text: s, points: codePoints(s) };
+}
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
 /**
  * The prompt as one canonical text: tool definitions, then every message. Its token count is the
  * request's input tokens, and its prefixes are what the cache remembers. Tools are rendered in a
@@ -37,16 +63,17 @@ export function tokenPieces(s: string): string[] {
  */
 export function promptText(messages: NormalizedMessage[], tools: NormalizedTool[]): string {
   const parts: string[] = [];
-  for (const t of tools) parts.push(`tool ${t.name}: ${t.description ?? ''} ${JSON.stringify(t.parameters ?? {})}`);
-  for (const m of messages) {
-    let s = `${m.role}:`;
-    if (m.tool_call_id) s += ` [${m.tool_call_id}]`;
-    if (m.reasoning) s += ` <think>${m.reasoning}</think>`;
-    if (m.text) s += ` ${m.text}`;
-    for (const c of m.tool_calls ?? []) s += ` ${c.name}(${typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments)})`;
-    parts.push(s);
-  }
+  for (const t of tools) parts.push(toolLine(t));
+  for (const m of messages) parts.push(messageLine(m).text);
   return parts.join('\n');
+}
+
+/** Input tokens of the prompt text of `messages` and `tools` (= inputTokens(promptText(...))), without building it. */
+export function promptTokens(messages: NormalizedMessage[], tools: NormalizedTool[]): number {
+  let points = Math.max(0, messages.length + tools.length - 1); // the newlines between lines
+  for (const t of tools) points += codePoints(toolLine(t));
+  for (const m of messages) points += messageLine(m).points;
+  return Math.max(1, Math.ceil(points / CHARS_PER_TOKEN));
 }
 
 /** Input tokens of a prompt text (at least 1). */

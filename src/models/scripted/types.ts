@@ -102,6 +102,10 @@ export interface ScriptedModelOptions {
    */
   keep_requests?: number;
   keep_bodies?: number;
+  /** Where busyMs is kept (element 0): a SharedArrayBuffer's view lets another thread read it (thread.ts). */
+  busy?: Float64Array;
+  /** Keep every request in `requests` (default true; a long benchmark turns it off). */
+  record_requests?: boolean;
 }
 
 export interface RecordedRequest {
@@ -129,5 +133,11 @@ export interface ScriptedModel {
   requestsSeen: number;
   /** Turns served so far (requests that got a retryable fault with attempts left do not count). */
   turnsServed: number;
+  /**
+   * Milliseconds this server has spent on requests, each from its arrival (headers in) to its answer
+   * written: reading the body, parsing, the policy, rendering, any pacing or fault delay. The model's
+   * own time, which benchmarks subtract from a step (requests in parallel each count).
+   */
+  busyMs: number;
   close(): Promise<void>;
 }
