@@ -112,6 +112,9 @@ describe('passthrough fast path (stages)', () => {
     const up = JSON.parse(Buffer.concat(buildUpstream(c2, ro, 'openai-chat', {}, {}).body as Buffer[]).toString());
     expect(up.stream).toBe(true);
     expect(up.stream_options).toEqual({ include_usage: true });
+    // A conversation hidden under `__proto__` (no list of its own) is refused as the exact path refuses it.
+    const proto = Buffer.from(`{"model":"${modelName('openai-chat')}","__proto__":{"messages":[{"role":"user","content":"hi"}]}}`);
+    expect(() => parseCall(proto, CODECS['openai-chat'], endpoints, cache, () => {})).toThrow(/messages must be an array/);
   });
 });
 
