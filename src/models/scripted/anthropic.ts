@@ -77,31 +77,43 @@ function normalizeTurn(m: any): NormalizedMessage[] {
   return messages;
 }
 
+/** The system prompt, as the conversation's first message. */
+function anthropicHead(body: any): NormalizedMessage[] {
+  const system = contentText(body.system ?? '');
+  return system ? [{ role: 'system', text: system }] : [];
+}
+
+function anthropicTools(body: any): NormalizedTool[] {
+  const tools: NormalizedTool[] = [];
+  for (const t of Array.isArray(body.tools) ? body.tools : []) {
+    if (t && typeof t.name === 'string') tools.push({ name: t.name, description: t.description, parameters: t.input_schema });
+  }
+  return tools;
+}
+
 export const anthropic: ProtocolHandler = {
   protocol: 'anthropic',
 
-  validate(body) {
+  validate(body, from = 0) {
     if (!isObject(body)) return 'request body must be a JSON object';
     if (typeof body.model !== 'string' || !body.model) return 'model: Field required';
     if (!Array.isArray(body.messages)) return 'messages: Field required';
     if (body.max_tokens !== undefined && (typeof body.max_tokens !== 'number' || body.max_tokens < 1)) return 'max_tokens: Input should be a positive integer';
-    for (const [i, m] of body.messages.entries()) {
+    for (let i = from; i < body.messages.length; i++) {
+      const m = body.messages[i];
       if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) return `messages.${i}.role: Input should be 'user' or 'assistant'`;
     }
     return null;
   },
 
   normalize(body) {
-    const messages: NormalizedMessage[] = [];
-    const system = contentText(body.system ?? '');
-    if (system) messages.push({ role: 'system', text: system });
+    const messages = anthropicHead(body);
     for (const m of body.messages as any[]) messages.push(...memo(m, normalizeTurn));
-    const tools: NormalizedTool[] = [];
-    for (const t of Array.isArray(body.tools) ? body.tools : []) {
-      if (t && typeof t.name === 'string') tools.push({ name: t.name, description: t.description, parameters: t.input_schema });
-    }
-    return { messages, tools };
+    return { messages, tools: anthropicTools(body) };
   },
+  normalizeItem: (m) => memo(m, normalizeTurn),
+  normalizeHead: (body) => anthropicHead(body),
+  normalizeTools: (body) => anthropicTools(body),
 
   isStream: (body) => body.stream === true,
   cacheWrites: (body) => hasCacheControl(body),

@@ -53,15 +53,25 @@ function normalizeMessage(m: any): NormalizedMessage {
   return msg;
 }
 
+function chatTools(body: any): NormalizedTool[] {
+  const tools: NormalizedTool[] = [];
+  for (const t of Array.isArray(body.tools) ? body.tools : []) {
+    const f = t?.function ?? t;
+    if (f && typeof f.name === 'string') tools.push({ name: f.name, description: f.description, parameters: f.parameters });
+  }
+  return tools;
+}
+
 export const chat: ProtocolHandler = {
   protocol: 'openai-chat',
 
-  validate(body) {
+  validate(body, from = 0) {
     if (!isObject(body)) return 'request body must be a JSON object';
     if (typeof body.model !== 'string' || !body.model) return "you must provide a model parameter ('model')";
     if (!Array.isArray(body.messages)) return "missing required parameter: 'messages'";
     if (body.messages.length === 0) return "'messages' must contain at least one message";
-    for (const [i, m] of body.messages.entries()) {
+    for (let i = from; i < body.messages.length; i++) {
+      const m = body.messages[i];
       if (!isObject(m) || typeof m.role !== 'string') return `invalid value for 'messages[${i}]': each message needs a 'role'`;
     }
     return null;
@@ -70,13 +80,11 @@ export const chat: ProtocolHandler = {
   normalize(body) {
     const messages: NormalizedMessage[] = [];
     for (const m of body.messages as any[]) messages.push(memo(m, normalizeMessage));
-    const tools: NormalizedTool[] = [];
-    for (const t of Array.isArray(body.tools) ? body.tools : []) {
-      const f = t?.function ?? t;
-      if (f && typeof f.name === 'string') tools.push({ name: f.name, description: f.description, parameters: f.parameters });
-    }
-    return { messages, tools };
+    return { messages, tools: chatTools(body) };
   },
+  normalizeItem: (m) => [memo(m, normalizeMessage)],
+  normalizeHead: () => [],
+  normalizeTools: (body) => chatTools(body),
 
   isStream: (body) => body.stream === true,
   cacheWrites: () => false,

@@ -38,8 +38,13 @@ export interface Reply {
 export interface ProtocolHandler {
   protocol: Protocol;
   /** null when the body is acceptable, else the message of a 400 invalid-request error. */
-  validate(body: any): string | null;
+  /** Checks the list's elements from index `from` on (those before were checked in an earlier request). */
+  validate(body: any, from?: number): string | null;
   normalize(body: any): { messages: NormalizedMessage[]; tools: NormalizedTool[] };
+  /** When messages normalise element by element (conversation.ts): one list element, the messages before the list (a system prompt), and the tools. */
+  normalizeItem?(m: any): NormalizedMessage[];
+  normalizeHead?(body: any): NormalizedMessage[];
+  normalizeTools?(body: any): NormalizedTool[];
   isStream(body: any): boolean;
   /** Whether the prompt asks for cache writes (Anthropic `cache_control`); others never write. */
   cacheWrites(body: any): boolean;

@@ -11,7 +11,8 @@ import { chat } from './chat.js';
 import { totalMs, sleepUntil } from './pacing.js';
 import { outputTokens, toReplyCalls, type ProtocolHandler, type Reply } from './protocol.js';
 import { responses } from './responses.js';
-import { BodyReader } from './body.js';
+import { BodyReader, type ReadBody } from './body.js';
+import { conversation } from './conversation.js';
 import { parseTurn } from './script.js';
 import { streamEvents } from './sse.js';
 import { PrefixCache, inputTokens, promptText, promptTokens } from './tokens.js';
@@ -108,25 +109,29 @@ class ScriptedServer {
   /** Answer a request whose body is in. */
   private async answer(res: ServerResponse, r: { handler: ProtocolHandler; path: string; headers: Record<string, string>; isCount: boolean; arrival: number; seq: number }, raw: Buffer): Promise<void> {
     const { handler, path, headers, isCount, arrival, seq } = r;
-    let body: any;
+    const listKey = handler === responses ? 'input' : 'messages';
+    let read: ReadBody;
     try {
-      body = this.bodies.parse(raw, handler === responses ? 'input' : 'messages');
+      read = this.bodies.parse(raw, listKey);
     } catch (e) {
       this.record({ protocol: handler.protocol, path, headers, body: raw.toString('utf8'), body_bytes: raw.length, at: Date.now() });
       return this.error(res, handler, 400, `the request body is not valid JSON: ${(e as Error).message}`);
     }
+    const body = read.body as any;
     this.record({ protocol: handler.protocol, path, headers, body, body_bytes: raw.length, at: Date.now() });
     if (!this.authorized(headers)) return this.error(res, handler, 401, authMessage(handler));
-    const invalid = handler.validate(body) ?? (handler === anthropic && !isCount && body.max_tokens === undefined ? 'max_tokens: Field required' : null);
+    const invalid = handler.validate(body, read.reused) ?? (handler === anthropic && !isCount && body.max_tokens === undefined ? 'max_tokens: Field required' : null);
     if (invalid) return this.error(res, handler, 400, invalid);
-    const { messages, tools } = handler.normalize(body);
+    const conv = conversation(handler, read, body[listKey]);
+    const { messages, tools } = conv;
     if (handler === responses && typeof body.previous_response_id === 'string') {
       const previous = this.stored.get(body.previous_response_id);
       if (!previous) return this.error(res, handler, 400, `Previous response with id '${body.previous_response_id}' not found.`);
       const lead = messages.findIndex((m) => m.role !== 'system');
       messages.splice(lead < 0 ? messages.length : lead, 0, ...previous);
     }
-    if (isCount) return sendJson(res, 200, { input_tokens: promptTokens(messages, tools) });
+    const input = conv.tokens ?? promptTokens(messages, tools);
+    if (isCount) return sendJson(res, 200, { input_tokens: input });
 
     let sel: Selected;
     try {
@@ -153,7 +158,7 @@ class ScriptedServer {
     }
     if (fault?.kind === 'hang') return; // never answer; the socket closes when the client or the server gives up
 
-    const reply = this.reply(handler, body, turn, sel.index, seq, { messages, tools });
+    const reply = this.reply(handler, body, turn, sel.index, seq, { messages, tools, input });
     if (handler === responses && body.store !== false) this.remember(`resp_scripted_${seq}`, messages, reply);
     const ttftMs = turn.ttft_ms ?? this.opts.ttft_ms ?? 0;
     const tokensPerSec = turn.tokens_per_sec ?? this.opts.tokens_per_sec ?? 0;
@@ -170,22 +175,9 @@ class ScriptedServer {
       return;
     }
     await sleepUntil(start + totalMs(ttftMs, tokensPerSec, reply.usage.output), signal);
-    if (signal.aborted) return;
-    const text = JSON.stringify(handler.complete(reply, body));
-    if (fault?.kind === 'cut') {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
-      return;
-    }
-    if (fault?.kind === 'malformed') {
-      const broken = text.slice(0, Math.floor(text.length / 2)) + ' <- malformed (scripted fault)';
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(broken) });
-      res.end(broken);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    if (!signal.aborted) completeJson(res, JSON.stringify(handler.complete(reply, body)), fault);
   }
+
 
   private requestSignal(res: ServerResponse): AbortSignal {
     const ac = new AbortController();
@@ -233,11 +225,11 @@ class ScriptedServer {
     return p;
   }
 
-  private reply(handler: ProtocolHandler, body: any, turn: ScriptedTurn, index: number, seq: number, prompt: { messages: NormalizedMessage[]; tools: NormalizedTool[] }): Reply {
+  private reply(handler: ProtocolHandler, body: any, turn: ScriptedTurn, index: number, seq: number, prompt: { messages: NormalizedMessage[]; tools: NormalizedTool[]; input: number }): Reply {
     const toolCalls = toReplyCalls(turn);
     const text = turn.text ?? '';
     const reasoning = turn.reasoning ?? '';
-    const input = promptTokens(prompt.messages, prompt.tools);
+    const input = prompt.input;
     const cached = this.opts.cache === false ? 0 : Math.min(input, this.cache.lookupAndAdd(promptText(prompt.messages, prompt.tools)));
     const cache_write = handler.cacheWrites(body) ? input - cached : 0;
     const out = outputTokens({ text, reasoning, toolCalls });
@@ -284,6 +276,23 @@ class ScriptedServer {
   private error(res: ServerResponse, handler: ProtocolHandler, status: number, message: string): void {
     sendJson(res, status, handler.errorBody(status, message));
   }
+}
+
+/** A non-streaming answer, cut or broken when the turn's fault says so. */
+function completeJson(res: ServerResponse, text: string, fault: ScriptedTurn['fault']): void {
+  if (fault?.kind === 'cut') {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
+    return;
+  }
+  if (fault?.kind === 'malformed') {
+    const broken = text.slice(0, Math.floor(text.length / 2)) + ' <- malformed (scripted fault)';
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(broken) });
+    res.end(broken);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function authMessage(h: ProtocolHandler): string {

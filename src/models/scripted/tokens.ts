@@ -70,10 +70,21 @@ export function promptText(messages: NormalizedMessage[], tools: NormalizedTool[
 
 /** Input tokens of the prompt text of `messages` and `tools` (= inputTokens(promptText(...))), without building it. */
 export function promptTokens(messages: NormalizedMessage[], tools: NormalizedTool[]): number {
-  let points = Math.max(0, messages.length + tools.length - 1); // the newlines between lines
-  for (const t of tools) points += codePoints(toolLine(t));
+  let points = 0;
   for (const m of messages) points += messageLine(m).points;
-  return Math.max(1, Math.ceil(points / CHARS_PER_TOKEN));
+  return promptTokensOf(points, tools, messages.length);
+}
+
+/** Input tokens of a prompt whose `count` message lines have `points` code points, with `tools` before them. */
+export function promptTokensOf(points: number, tools: NormalizedTool[], count: number): number {
+  let total = points + Math.max(0, count + tools.length - 1); // the newlines between lines
+  for (const t of tools) total += codePoints(toolLine(t));
+  return Math.max(1, Math.ceil(total / CHARS_PER_TOKEN));
+}
+
+/** Code points of a message's prompt line. */
+export function linePoints(m: NormalizedMessage): number {
+  return messageLine(m).points;
 }
 
 /** Input tokens of a prompt text (at least 1). */

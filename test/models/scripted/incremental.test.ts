@@ -54,4 +54,13 @@ describe('scripted model: long conversations', () => {
     expect(seen.warm).toEqual(seen.cold);
     expect(warm.busyMs).toBeGreaterThan(busy0);
   });
+
+  it('still refuses a malformed element appended to a conversation it has seen', async () => {
+    const ok = convo('chat', 30, 'd');
+    await post(warm, 'chat', ok);
+    const bad = { ...ok, messages: [...(ok.messages as unknown[]), { content: 'no role' }] };
+    const res = await fetch(`${warm.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(bad) });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toContain('messages[61]');
+  });
 });
