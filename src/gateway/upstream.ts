@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { Agent, errors as undiciErrors, request } from 'undici';
+import { outageBackoffMs } from '../core/outage.js';
 import type { GatewaySettings } from '../models/config.js';
 import { DeadlineExceeded } from './stages/deadline.js';
 import { isRetryableStatus } from './status.js';
@@ -65,10 +66,9 @@ export function retryAfterMs(headers: Record<string, string | string[] | undefin
   return null;
 }
 
-/** Backoff before retry number `attempt` (0-based): base·2^attempt capped, times a jitter factor in [0.5, 1). */
+/** Backoff before retry number `attempt` (0-based): base·2^attempt capped, times a jitter factor in [0.5, 1) (the harness's outage backoff, src/core/outage.ts). */
 export function backoffMs(attempt: number, policy: Pick<RetryPolicy, 'backoff_base_ms' | 'backoff_max_ms'>, rand = Math.random): number {
-  const nominal = Math.min(policy.backoff_max_ms, policy.backoff_base_ms * 2 ** attempt);
-  return nominal * (0.5 + rand() * 0.5);
+  return outageBackoffMs(attempt + 1, policy.backoff_base_ms, policy.backoff_max_ms, rand);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -8,11 +8,11 @@
 // tied to it (launch.ts), so nothing outlives outlast. Without setpriv, or where the spawner cannot
 // start, processes are spawned directly as before.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { spawnCaptured } from './spawn-captured.js';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OutputCapture } from './capture.js';
 import type { SpawnerReply } from './spawner-protocol.js';
 
 /**
@@ -45,26 +45,16 @@ function entry(): string | null {
 /** A process spawned here, directly (the fallback). */
 function direct(req: SpawnRequest): Spawned {
   const ee = new EventEmitter() as Spawned & { pid: number | undefined };
-  const child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: req.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'] });
-  ee.pid = child.pid;
-  if (child.pid !== undefined) queueMicrotask(() => ee.emit('spawn'));
-  if (req.fd3) {
-    const fd3 = child.stdio[3] as import('node:stream').Writable;
-    fd3.on('error', () => {});
-    fd3.end(req.fd3);
-  }
-  const capture = new OutputCapture(req.cap);
-  child.stdout!.on('data', (b: Buffer) => capture.push(b));
-  child.stderr!.on('data', (b: Buffer) => capture.push(b));
-  child.stdin!.on('error', () => {});
-  child.stdin!.end(req.stdin);
-  child.on('error', (e) => ee.emit('error', e));
-  child.on('exit', (c, s) => ee.emit('exit', c, s));
-  child.on('close', () => ee.emit('close', capture.result()));
-  ee.drop = () => {
-    child.stdout!.destroy();
-    child.stderr!.destroy();
-  };
+  ee.pid = undefined;
+  ee.drop = spawnCaptured(req, {
+    spawn: (pid) => {
+      ee.pid = pid;
+      queueMicrotask(() => ee.emit('spawn'));
+    },
+    exit: (c, s) => ee.emit('exit', c, s),
+    close: (captured) => ee.emit('close', captured),
+    error: (e) => ee.emit('error', e),
+  });
   return ee;
 }
 
@@ -132,11 +122,6 @@ class SpawnerProcess {
     (this.child.channel as unknown as { ref?: () => void } | undefined)?.ref?.();
     this.child.send({ t: 'spawn', id, file: req.file, args: req.args, cwd: req.cwd, env: req.env, stdin: req.stdin, fd3: req.fd3, cap: req.cap });
     return ee;
-  }
-
-  async ready(): Promise<number> {
-    if (this.child.pid === undefined) throw new Error('spawner did not start');
-    return this.child.pid;
   }
 }
 
