@@ -21,3 +21,5 @@ export const BROKER_MOUNT = '/outlast/broker';
 export const BROKER_SOCKET = `${BROKER_MOUNT}/agent-run.sock`;
 /** Byte code of the system's Python, for PYTHONPYCACHEPREFIX (read-only; links to /usr's own caches). */
 export const PYCACHE_MOUNT = '/outlast/pycache';
+/** A sandbox session's command files (sandbox/session.ts), read-only to the session. */
+export const SESSION_MOUNT = '/outlast/session';

@@ -13,5 +13,6 @@ export function asIdentity(sandbox: Sandbox, identity: SandboxIdentity): Sandbox
     base,
     exec: (opts) => base.exec({ ...opts, identity }),
     adopt: (dir) => base.adopt(dir, identity),
+    ...(base.session ? { session: (opts) => base.session!({ ...opts, identity }) } : {}),
   };
 }

@@ -21,8 +21,10 @@ import { adoptTree } from './adopt.js';
 import { hostCaps, processLimitsEnforced, type HostCaps } from './host.js';
 import { anonymousIdentity, type SandboxIdentity } from './identity.js';
 import { diesWithRunner } from './launch.js';
-import { runTree } from './run.js';
-import { BASE_ENV, DEFAULT_TMP_MB, type EnforcedLimits, type ExecOptions, type ExecResult, type Mount, type Sandbox } from './sandbox.js';
+import { runTree, startStreamedTree } from './run.js';
+import { EXECUTOR, EXECUTOR_PROCESSES, TreeSession } from './session.js';
+import { SESSION_MOUNT } from '../core/mounts.js';
+import { BASE_ENV, DEFAULT_TMP_MB, type EnforcedLimits, type ExecOptions, type ExecResult, type Mount, type Sandbox, type SandboxSession, type SessionOptions } from './sandbox.js';
 import { seccompProgram } from './seccomp.js';
 
 /** Read-only system directories bound from the host when present. */
@@ -113,7 +115,7 @@ export class BwrapSandbox implements Sandbox {
   }
 
   /** The full bwrap argv (without the binary) for one exec. Exposed for tests and debugging. */
-  args(opts: ExecOptions): string[] {
+  args(opts: Omit<ExecOptions, 'limits'> & { limits: Pick<ExecOptions['limits'], 'tmp_mb'> }): string[] {
     const workdir = checkPath('workdir', opts.workdir);
     const env = { ...BASE_ENV, ...opts.env, OUTLAST_WORKDIR: workdir };
     const a = this.host.isRoot
@@ -145,6 +147,27 @@ export class BwrapSandbox implements Sandbox {
 
   async adopt(dir: string, identity?: SandboxIdentity): Promise<void> {
     if (this.host.isRoot) await adoptTree(dir, identity ?? anonymousIdentity());
+  }
+
+  /** A long-lived sandbox running commands one after another (session.ts). */
+  session(opts: SessionOptions): SandboxSession {
+    return new TreeSession(opts, (o, dir, first, onData) =>
+      startStreamedTree(
+        {
+          argv: [this.bwrap, ...this.args({ ...o, command: EXECUTOR, mounts: [...(o.mounts ?? []), { host: dir, target: SESSION_MOUNT, readonly: true }] })],
+          cwd: '/',
+          env: {},
+          limits: o.limits,
+          host: this.host,
+          launcherProcesses: BWRAP_PROCESSES + EXECUTOR_PROCESSES,
+          trackWithCgroup: false,
+          pidNamespace: true,
+          ...(this.seccomp ? { fd3: this.seccomp } : {}),
+        },
+        first,
+        onData,
+      ),
+    );
   }
 
   exec(opts: ExecOptions): Promise<ExecResult> {

@@ -18,6 +18,7 @@ export { OutputCapture, cutMarker } from './capture.js';
 export { findBinary, hostCaps, type HostCaps } from './host.js';
 export * from './sandbox.js';
 export { asIdentity } from './bound.js';
+export { openSession } from './session.js';
 export { readAgentFile, type AgentFile } from './agent-file.js';
 export { copyTree, removeTree, sandboxLinkPolicy, TreeRefused, DEFAULT_TREE_LIMITS, type CopyReport, type TreeLimits } from './tree.js';
 export { anonymousIdentity, identityFor, type SandboxIdentity, type SandboxRole } from './identity.js';

@@ -23,7 +23,7 @@ import { OutputCapture } from './capture.js';
 import { acquireCgroup, type Controller } from './cgroup.js';
 import type { HostCaps } from './host.js';
 import { launcher } from './launch.js';
-import { spawnTree, spawner } from './spawner.js';
+import { type Spawned, spawnTree, spawner } from './spawner.js';
 import { DEFAULT_OUTPUT_BYTES, type ExecResult } from './sandbox.js';
 
 export interface TreeSpec {
@@ -75,22 +75,16 @@ function rlimitArgs(l: SandboxLimits, host: HostCaps, nproc: number | undefined,
   return args.length ? [host.prlimit, ...args, '--'] : [];
 }
 
-export async function runTree(spec: TreeSpec): Promise<ExecResult> {
-  const { limits, host } = spec;
-  checkLimits(limits);
-  const started = performance.now();
-  const cap = limits.output_bytes ?? DEFAULT_OUTPUT_BYTES;
-  let captured = new OutputCapture(cap).result();
-  const result = (over: Partial<ExecResult>): ExecResult => ({
-    exit_code: null,
-    signal: null,
-    timed_out: false,
-    duration_ms: performance.now() - started,
-    ...captured,
-    ...over,
-  });
-  if (spec.signal?.aborted) return result({ signal: 'SIGKILL', aborted: true });
+interface Prepared {
+  cgroup: ReturnType<typeof acquireCgroup> | null;
+  via: ReturnType<typeof spawner>;
+  file: string;
+  argv: string[];
+}
 
+/** The tree's cgroup (acquired: release it) and the launch chain around `spec.argv`. */
+function prepare(spec: TreeSpec): Prepared {
+  const { limits, host } = spec;
   const maxProcs = limits.processes !== undefined ? Math.floor(limits.processes) + spec.launcherProcesses : undefined;
   const bases = host.cgroup?.bases ?? {};
   const wantCgroup =
@@ -119,25 +113,47 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
   // blocks its event loop); the launched tree is then tied to the spawner, which dies with outlast.
   const via = spawner(host.setpriv);
   const launch = launcher(host, `exec 2>&1; ${join}exec "$@"`, spec.pidNamespace === true, via?.pid ?? process.pid);
-  const argv = [...launch.args, ...rlimitArgs(limits, host, nproc, cgroup?.has('memory') ?? false), ...spec.argv];
+  return { cgroup, via, file: launch.file, argv: [...launch.args, ...rlimitArgs(limits, host, nproc, cgroup?.has('memory') ?? false), ...spec.argv] };
+}
+
+/** Kill = SIGKILL to the process group + SIGKILL to every pid in the cgroup. */
+function killer(child: Spawned, cgroup: Prepared['cgroup']): () => void {
+  return () => {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // group already empty
+      }
+    }
+    cgroup?.killAll();
+  };
+}
+
+export async function runTree(spec: TreeSpec): Promise<ExecResult> {
+  const { limits } = spec;
+  checkLimits(limits);
+  const started = performance.now();
+  const cap = limits.output_bytes ?? DEFAULT_OUTPUT_BYTES;
+  let captured = new OutputCapture(cap).result();
+  const result = (over: Partial<ExecResult>): ExecResult => ({
+    exit_code: null,
+    signal: null,
+    timed_out: false,
+    duration_ms: performance.now() - started,
+    ...captured,
+    ...over,
+  });
+  if (spec.signal?.aborted) return result({ signal: 'SIGKILL', aborted: true });
+  const { cgroup, via, file, argv } = prepare(spec);
 
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
-      const child = spawnTree({ file: launch.file, args: argv, cwd: spec.cwd, env: spec.env, stdin: spec.stdin ?? '', fd3: spec.fd3, cap }, via);
+      const child = spawnTree({ file, args: argv, cwd: spec.cwd, env: spec.env, stdin: spec.stdin ?? '', fd3: spec.fd3, cap }, via);
       let timedOut = false;
       let aborted = false;
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-
-      const killTree = (): void => {
-        if (child.pid !== undefined) {
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {
-            // group already empty
-          }
-        }
-        cgroup?.killAll();
-      };
+      const killTree = killer(child, cgroup);
       const timer = setTimeout(() => {
         if (exit) return; // already finished, only draining
         timedOut = true;
@@ -184,4 +200,57 @@ export async function runTree(spec: TreeSpec): Promise<ExecResult> {
   } finally {
     await cgroup?.release();
   }
+}
+
+/** A long-lived tree (session.ts): stdin stays open, output arrives as it comes. */
+export interface StreamedTree {
+  write(b: string | Buffer): void;
+  /** Kill the whole tree (idempotent). */
+  kill(): void;
+  /** OOM kills in the tree's memory cgroup so far. */
+  oomKills(): number;
+  /** Settles when the launched program has exited and its output is done; the cgroup is released then. */
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Start `spec` as a streamed tree: `first` written to its stdin, each output chunk handed to
+ * `onData`. The tree has the same launch chain, limits and cgroup as runTree's (the wall time is the
+ * caller's to enforce); when the launched program exits, whatever it left running is killed.
+ */
+export function startStreamedTree(spec: Omit<TreeSpec, 'stdin' | 'signal'>, first: string, onData: (b: Buffer) => void): StreamedTree {
+  checkLimits(spec.limits);
+  const { cgroup, via, file, argv } = prepare(spec);
+  const child = spawnTree({ file, args: argv, cwd: spec.cwd, env: spec.env, stdin: first, fd3: spec.fd3, cap: 0, stream: true }, via);
+  const kill = killer(child, cgroup);
+  let killed = false;
+  child.on('data', onData);
+  child.on('spawn', () => killed && kill());
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    let exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
+    let drain: NodeJS.Timeout | undefined;
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      exit = { code, signal };
+      kill();
+      drain = setTimeout(() => child.drop(), DRAIN_MS);
+    });
+    const end = (): void => {
+      clearTimeout(drain);
+      void Promise.resolve(cgroup?.release()).finally(() => resolve(exit));
+    };
+    child.on('close', end);
+    child.on('error', () => {
+      kill();
+      end();
+    });
+  });
+  return {
+    write: (b) => child.write(b),
+    kill: () => {
+      killed = true;
+      kill();
+    },
+    oomKills: () => cgroup?.oomKilled() ?? 0,
+    done,
+  };
 }

@@ -77,6 +77,39 @@ export type EnforcedLimits = Record<
   boolean
 >;
 
+/** What stays the same across the commands of a session (see session.ts). */
+export interface SessionOptions {
+  workspace: string;
+  workdir: string;
+  mounts?: Mount[];
+  /** Environment of every command (commands may add their own). */
+  env?: Record<string, string>;
+  /** The whole session's limits (memory, processes, CPUs, /tmp size; CPU time and file size per process); `wall_time_sec` is per command. */
+  limits: SandboxLimits;
+  identity?: SandboxIdentity;
+}
+
+/** One command of a session: run like ExecOptions.command, with empty stdin. */
+export interface SessionCommand {
+  command: string;
+  /** Added to the session's environment for this command. */
+  env?: Record<string, string>;
+  wall_time_sec: number;
+  output_bytes?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Commands run one after another in one long-lived sandbox, each as an exec would run it: its own
+ * shell, fresh /tmp and /dev/shm, nothing it started left running after it, the same result.
+ * What a session saves is the sandbox's setup and teardown per command.
+ */
+export interface SandboxSession {
+  exec(cmd: SessionCommand): Promise<ExecResult>;
+  /** Stop the session (idempotent); a later exec starts a new one. */
+  close(): Promise<void>;
+}
+
 export interface Sandbox {
   readonly mode: SandboxMode;
   /** True when commands run without isolation (`--sandbox none`). */
@@ -93,6 +126,8 @@ export interface Sandbox {
    * tree's owner becomes that uid; otherwise this does nothing. Default identity: the anonymous one.
    */
   adopt(dir: string, identity?: SandboxIdentity): Promise<void>;
+  /** A long-lived sandbox for many commands (session.ts); absent: openSession runs each command as an exec. */
+  session?(opts: SessionOptions): SandboxSession;
 }
 
 /** Default size of the sandbox's private /tmp and /dev/shm (each), when the task does not set one. */

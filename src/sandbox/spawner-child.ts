@@ -2,13 +2,13 @@
 // sent back when it is done.
 // Leaves when the outlast process that started it goes away (and the kernel kills it then anyway:
 // it is started under a parent-death signal).
-import { spawnCaptured } from './spawn-captured.js';
+import { type CapturedHandle, spawnCaptured } from './spawn-captured.js';
 import type { SpawnerReply, SpawnerRequest } from './spawner-protocol.js';
 
 const send = (m: SpawnerReply): void => void process.send?.(m);
 
-function start(m: Extract<SpawnerRequest, { t: 'spawn' }>, live: Map<number, () => void>): void {
-  const drop = spawnCaptured(m, {
+function start(m: Extract<SpawnerRequest, { t: 'spawn' }>, live: Map<number, CapturedHandle>): void {
+  const handle = spawnCaptured(m, {
     spawn: (pid) => send({ t: 'pid', id: m.id, pid }),
     exit: (code, signal) => send({ t: 'exit', id: m.id, code, signal }),
     close: (captured) => {
@@ -16,15 +16,17 @@ function start(m: Extract<SpawnerRequest, { t: 'spawn' }>, live: Map<number, () 
       send({ t: 'close', id: m.id, ...captured });
     },
     error: (e) => send({ t: 'error', id: m.id, message: e.message }),
+    data: (chunk) => send({ t: 'data', id: m.id, chunk }),
   });
-  live.set(m.id, drop);
+  live.set(m.id, handle);
 }
 
 export function runSpawner(): void {
-  const live = new Map<number, () => void>();
+  const live = new Map<number, CapturedHandle>();
   process.on('message', (m: SpawnerRequest) => {
     if (m.t === 'spawn') start(m, live);
-    else if (m.t === 'drop') live.get(m.id)?.();
+    else if (m.t === 'drop') live.get(m.id)?.drop();
+    else if (m.t === 'write') live.get(m.id)?.write(m.data);
   });
   process.on('disconnect', () => process.exit(0));
   // Started after its parent already died: nothing to serve.

@@ -23,6 +23,8 @@ export interface Spawned extends EventEmitter {
   readonly pid: number | undefined;
   /** Stop waiting for output (its pipes are held by something that escaped the kill). */
   drop(): void;
+  /** Write to its stdin (streamed processes; their output comes as 'data' events of Buffers). */
+  write(b: string | Buffer): void;
 }
 
 export interface SpawnRequest {
@@ -34,6 +36,8 @@ export interface SpawnRequest {
   fd3?: Buffer;
   /** Output bytes kept (head and tail; capture.ts). */
   cap: number;
+  /** Keep stdin open for `write` and emit output as 'data' instead of capturing it (session.ts). */
+  stream?: boolean;
 }
 
 function entry(): string | null {
@@ -46,7 +50,7 @@ function entry(): string | null {
 function direct(req: SpawnRequest): Spawned {
   const ee = new EventEmitter() as Spawned & { pid: number | undefined };
   ee.pid = undefined;
-  ee.drop = spawnCaptured(req, {
+  const h = spawnCaptured(req, {
     spawn: (pid) => {
       ee.pid = pid;
       queueMicrotask(() => ee.emit('spawn'));
@@ -54,7 +58,10 @@ function direct(req: SpawnRequest): Spawned {
     exit: (c, s) => ee.emit('exit', c, s),
     close: (captured) => ee.emit('close', captured),
     error: (e) => ee.emit('error', e),
+    data: (chunk) => ee.emit('data', chunk),
   });
+  ee.drop = h.drop;
+  ee.write = h.write;
   return ee;
 }
 
@@ -97,6 +104,7 @@ class SpawnerProcess {
     }
     else if (m.t === 'exit') s.emit('exit', m.code, m.signal);
     else if (m.t === 'error') s.emit('error', new Error(m.message));
+    else if (m.t === 'data') s.emit('data', Buffer.from(m.chunk));
     else if (m.t === 'close') {
       this.live.delete(m.id);
       s.emit('close', { output: m.output, truncated_bytes: m.truncated_bytes });
@@ -117,10 +125,11 @@ class SpawnerProcess {
     const ee = new EventEmitter() as Spawned & { pid: number | undefined };
     ee.pid = undefined;
     ee.drop = () => this.child.connected && this.child.send({ t: 'drop', id });
+    ee.write = (data) => void (this.child.connected && this.child.send({ t: 'write', id, data }));
     this.live.set(id, ee);
     this.child.ref();
     (this.child.channel as unknown as { ref?: () => void } | undefined)?.ref?.();
-    this.child.send({ t: 'spawn', id, file: req.file, args: req.args, cwd: req.cwd, env: req.env, stdin: req.stdin, fd3: req.fd3, cap: req.cap });
+    this.child.send({ t: 'spawn', id, file: req.file, args: req.args, cwd: req.cwd, env: req.env, stdin: req.stdin, fd3: req.fd3, cap: req.cap, stream: req.stream });
     return ee;
   }
 }

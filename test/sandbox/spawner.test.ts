@@ -77,7 +77,10 @@ describe('spawner', () => {
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const line = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d))));
     const { spawner: sp } = JSON.parse(line) as { spawner: number };
-    const tree = spawnSync('ps', ['-o', 'pid=', '--ppid', String(sp)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter(Boolean);
+    // The sandbox may take a moment to start on a loaded machine.
+    const children = () => spawnSync('ps', ['-o', 'pid=', '--ppid', String(sp)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter(Boolean);
+    let tree = children();
+    for (let i = 0; i < 100 && tree.length === 0; i++) tree = await new Promise<number[]>((r) => setTimeout(() => r(children()), 100));
     expect(tree.length).toBeGreaterThan(0);
     child.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 1000));

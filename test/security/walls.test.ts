@@ -80,9 +80,10 @@ describe('class 1: the sandbox walls, from bash tool calls', () => {
     expect(devices).not.toMatch(/\b(sda|vda|nvme0n1|mem|kmem|kvm|port)\b/);
   });
 
+  // /outlast/session: the tool session's command files (src/sandbox/session.ts); /outlast/task: the task's starting files.
   it('mountinfo lists only the sandbox\'s own mounts, and the cgroup path is hidden', () => {
     const mounts = out(o, 6).split('\n')[1]!.trim().split(' ');
-    for (const m of mounts) expect(['/', '/usr', '/etc', '/dev', '/proc', '/tmp', '/dev/shm', '/workspace', '/dev/mqueue', '/dev/pts', '/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-'].some((ok) => m === ok || m.startsWith('/etc/ssh/') || m.startsWith('/etc/ssl/private/') || m.startsWith('/proc/') || m.startsWith('/dev/')), m).toBe(true);
+    for (const m of mounts) expect(['/', '/usr', '/etc', '/dev', '/proc', '/tmp', '/dev/shm', '/workspace', '/dev/mqueue', '/dev/pts', '/outlast/session', '/outlast/task', '/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-'].some((ok) => m === ok || m.startsWith('/etc/ssh/') || m.startsWith('/etc/ssl/private/') || m.startsWith('/proc/') || m.startsWith('/dev/')), m).toBe(true);
     expect(out(o, 6)).not.toMatch(/\/sys\b|\/root\b|outlast-attack-home/);
     expect(out(o, 6)).toMatch(/memory:\/\n|memory:\/$/m);
   });

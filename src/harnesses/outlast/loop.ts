@@ -11,7 +11,7 @@ import { ModelCallError, type Reply, assistantEvent, callModel } from './client.
 import { compactedEvent, isOverflow, planCompaction, summaryMessages, toolsTokens } from './context.js';
 import type { OutlastSettings } from './settings.js';
 import { ConversationState } from './state.js';
-import { missingEvaluation, runTool, toolDefinitions } from './tools.js';
+import { missingEvaluation, openToolSession, runTool, toolDefinitions } from './tools.js';
 import { FINAL_NOTE, ResponseWaiter, abortError, deadline, finalNote, iso, sleep } from './support.js';
 import { WireBuilder } from './wire.js';
 
@@ -39,6 +39,8 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
   const toolTok = toolsTokens(tools);
   const window = settings.context_window ?? model.endpoint.context_window;
   const wire = new WireBuilder(model.endpoint.protocol);
+  // One long-lived sandbox runs every tool command of the rollout (sandbox/session.ts).
+  const session = openToolSession(ctx);
 
   const end = (outcome: Outcome, reason: string): LoopResult => {
     const r = { outcome, reason, tool_calls: state.toolCalls, turns: state.turns, cache_hit_ratio: state.budget.cacheHitRatio() };
@@ -102,7 +104,7 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
       for (const { call, repeat } of state.pending()) {
         if (signal.aborted) throw abortError(signal);
         log.append({ type: 'tool.call', call_id: call.id, name: call.name, arguments: call.arguments, ...(repeat ? { repeated: true } : {}) });
-        const r = await runTool(call.name, call.arguments, { ctx, settings, timeLeftMs: state.budget.timeLeftMs(Date.now()) });
+        const r = await runTool(call.name, call.arguments, { ctx, settings, session, timeLeftMs: state.budget.timeLeftMs(Date.now()) });
         log.append({ type: 'tool.result', call_id: call.id, name: call.name, exit_code: r.exit_code, duration_ms: r.duration_ms, output: r.output, truncated_bytes: r.truncated_bytes, timed_out: r.timed_out, ...(r.error ? { error: r.error } : {}) });
         if (r.evaluation) log.append({ type: 'evaluation', ...r.evaluation, tool_calls: state.toolCalls });
         if (r.stop) return windDown(r.stop);
@@ -137,5 +139,7 @@ export async function runLoop(ctx: HarnessContext, settings: OutlastSettings): P
     if (e instanceof ModelCallError) return end('infra_error', e.message);
     live = false;
     throw e;
+  } finally {
+    await session.close();
   }
 }

@@ -9,7 +9,8 @@ import type { IRTool } from '../../gateway/ir.js';
 import { readAgentFile } from '../../sandbox/agent-file.js';
 import { cutMarker } from '../../sandbox/capture.js';
 import { diskNearlyFull, measureTree, quotaLimits, TreeRefused } from '../../sandbox/tree.js';
-import type { ExecOptions } from '../../sandbox/sandbox.js';
+import type { ExecOptions, SandboxSession } from '../../sandbox/sandbox.js';
+import { openSession } from '../../sandbox/session.js';
 import { TASK_FILES_MOUNT } from '../../core/mounts.js';
 import type { HarnessContext } from '../harness.js';
 import type { OutlastSettings } from './settings.js';
@@ -79,6 +80,8 @@ export interface ToolOutcome {
 export interface ToolEnv {
   ctx: HarnessContext;
   settings: OutlastSettings;
+  /** Where commands run (openToolSession); without one, each command is a fresh exec. */
+  session?: SandboxSession;
   /** Milliseconds of wall/working time left, to bound command timeouts (undefined: unlimited). */
   timeLeftMs?: number;
 }
@@ -245,18 +248,22 @@ function taskFiles(ctx: HarnessContext): Pick<ExecOptions, 'mounts' | 'env'> {
   return { mounts: [{ host: dir, target: TASK_FILES_MOUNT, readonly: true }], env: { OUTLAST_TASK: TASK_FILES_MOUNT } };
 }
 
+/**
+ * The rollout's tool session: one long-lived sandbox over the workspace, with the task's files
+ * mounted for task tools (which also get $OUTLAST_TASK), running each command as a fresh exec would.
+ */
+export function openToolSession(ctx: HarnessContext): SandboxSession {
+  return openSession(ctx.sandbox, { workspace: ctx.workspace, workdir: ctx.task.workdir, mounts: taskFiles(ctx).mounts, limits: { ...ctx.task.sandbox, wall_time_sec: 1 } });
+}
+
 async function sandboxed(command: string, timeoutSec: number, env: ToolEnv, extra: Pick<ExecOptions, 'mounts' | 'env'> = {}): Promise<Partial0> {
   const { ctx } = env;
   const left = env.timeLeftMs === undefined ? Infinity : env.timeLeftMs / 1000;
   const wall = Math.max(1, Math.min(timeoutSec, Math.ceil(left)));
-  const r = await ctx.sandbox.exec({
-    command,
-    workspace: ctx.workspace,
-    workdir: ctx.task.workdir,
-    ...extra,
-    limits: { ...ctx.task.sandbox, wall_time_sec: wall, output_bytes: env.settings.output_bytes },
-    signal: ctx.signal,
-  });
+  const cmd = { command, env: extra.env, wall_time_sec: wall, output_bytes: env.settings.output_bytes, signal: ctx.signal };
+  const r = env.session
+    ? await env.session.exec(cmd)
+    : await ctx.sandbox.exec({ command, workspace: ctx.workspace, workdir: ctx.task.workdir, ...extra, limits: { ...ctx.task.sandbox, wall_time_sec: wall, output_bytes: env.settings.output_bytes }, signal: ctx.signal });
   if (r.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted');
   let output = r.output;
   if (r.oom_killed) output += `\n[outlast: a process was killed: the sandbox's memory limit (${ctx.task.sandbox.memory_mb} MiB, all processes together) was reached]`;
