@@ -5,7 +5,11 @@
 // enough concurrency every rollout should take about that long. Prints wall time vs ideal, the
 // outlast process's CPU per turn, and its peak RSS.
 //
-//   npm run build && node dist/bench/concurrency.js [--rollouts 100] [--turns 20] [--ttft-ms 500] [--tps 50] [--workers N] [--fsync batch,always,never]
+//   npm run build && node dist/bench/concurrency.js [--rollouts 100] [--turns 20] [--ttft-ms 500] [--tps 50] [--workers N] [--modes session,exec,always]
+//
+// Modes (each a run of the N rollouts): session = the defaults (tool commands in one sandbox session
+// per rollout, trajectory synced in the background); exec = a fresh sandbox per tool command
+// (OUTLAST_SESSIONS=0), as before sessions; always = fsync per event (OUTLAST_FSYNC=always).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -69,9 +73,11 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${rollouts} rollouts x ${turns} turns, TTFT ${ttft} ms, ${tps} tok/s, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}${workers ? `, --workers ${workers}` : ''}\n`);
     // The ideal: one rollout alone (trajectory synced in the background, the default).
     const one = runOnce(dir, model.url, 1, extra);
-    const modes = (arg('--fsync', 'batch,always')).split(',');
-    const runs = modes.map((m) => ({ m, r: runOnce(dir, model.url, rollouts, extra, { OUTLAST_FSYNC: m }) }));
-    const head = ['measure', 'alone', ...runs.map((x) => `${rollouts} concurrent, OUTLAST_FSYNC=${x.m}`)];
+    const MODES: Record<string, Record<string, string>> = { session: {}, exec: { OUTLAST_SESSIONS: '0' }, always: { OUTLAST_FSYNC: 'always' }, never: { OUTLAST_FSYNC: 'never' } };
+    const modes = arg('--modes', 'session,exec').split(',');
+    for (const m of modes) if (!MODES[m]) throw new Error(`unknown mode ${m}: expected ${Object.keys(MODES).join(', ')}`);
+    const runs = modes.map((m) => ({ m, r: runOnce(dir, model.url, rollouts, extra, MODES[m]) }));
+    const head = ['measure', 'alone', ...runs.map((x) => `${rollouts} concurrent, ${x.m}`)];
     const rows = [
       ['wall s', one.wall_s.toFixed(1), ...runs.map((x) => x.r.wall_s.toFixed(1))],
       ['wall / ideal (one rollout alone)', '1.00', ...runs.map((x) => (x.r.wall_s / one.wall_s).toFixed(2))],

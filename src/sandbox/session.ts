@@ -49,9 +49,9 @@ export const EXECUTOR_PROCESSES = 1;
 /** Start the session's tree: the executor over `opts`, its command directory mounted at SESSION_MOUNT. */
 export type StartTree = (opts: SessionOptions, dir: string, first: string, onData: (b: Buffer) => void) => StreamedTree;
 
-/** A session on the sandbox's own, or one exec per command where it has none. */
-export function openSession(sandbox: Sandbox, opts: SessionOptions): SandboxSession {
-  return sandbox.session?.(opts) ?? new ExecSession(sandbox, opts);
+/** A session on the sandbox's own, or one exec per command where it has none (or `native` is false). */
+export function openSession(sandbox: Sandbox, opts: SessionOptions, native = true): SandboxSession {
+  return (native ? sandbox.session?.(opts) : undefined) ?? new ExecSession(sandbox, opts);
 }
 
 /** The fallback: each command a fresh exec. */

@@ -253,7 +253,8 @@ function taskFiles(ctx: HarnessContext): Pick<ExecOptions, 'mounts' | 'env'> {
  * mounted for task tools (which also get $OUTLAST_TASK), running each command as a fresh exec would.
  */
 export function openToolSession(ctx: HarnessContext): SandboxSession {
-  return openSession(ctx.sandbox, { workspace: ctx.workspace, workdir: ctx.task.workdir, mounts: taskFiles(ctx).mounts, limits: { ...ctx.task.sandbox, wall_time_sec: 1 } });
+  // OUTLAST_SESSIONS=0: a fresh sandbox per command, as before sessions (for comparison: bench/concurrency.ts).
+  return openSession(ctx.sandbox, { workspace: ctx.workspace, workdir: ctx.task.workdir, mounts: taskFiles(ctx).mounts, limits: { ...ctx.task.sandbox, wall_time_sec: 1 } }, process.env.OUTLAST_SESSIONS !== '0');
 }
 
 async function sandboxed(command: string, timeoutSec: number, env: ToolEnv, extra: Pick<ExecOptions, 'mounts' | 'env'> = {}): Promise<Partial0> {
