@@ -146,8 +146,9 @@ function block(model: string | null, order: string[], rs: HarnessRollout[], keyO
   const verdicts = common.map((t) => cs.map((c) => c.get(t)!.pass));
   const allPass = verdicts.filter((v) => v.every(Boolean)).length;
   const allFail = verdicts.filter((v) => v.every((x) => !x)).length;
+  const several = order.length > 1;
   let note: string | null = null;
-  if (order.length < 2) note = `only one harness (${order[0] ?? '-'}) ran ${model ?? 'without a model'}: nothing to compare across harnesses`;
+  if (!several) note = `only one harness (${order[0] ?? '-'}) ran ${model ?? 'without a model'}: nothing to compare across harnesses`;
   else if (common.length === 0) note = 'no task has scored rollouts from every harness: the matched numbers are empty (see the pairs)';
   else if (common.length < all.length) note = `${all.length - common.length} of ${all.length} tasks lack scores from some harness and are left out of the matched numbers (each pair is matched on its own shared tasks)`;
   return {
@@ -157,9 +158,12 @@ function block(model: string | null, order: string[], rs: HarnessRollout[], keyO
     common_tasks: common,
     note,
     per_harness: rows,
-    spread: order.length < 2 ? { range: null, stdev: null, best: [], worst: [] } : spread(order, overall),
-    rank: rank(order, cs, common, overall),
-    agreement: { tasks: common.length, all_pass: allPass, all_fail: allFail, share_alike: common.length ? (allPass + allFail) / common.length : null },
+    // With one harness there is nothing to rank or agree with: empty, not trivially perfect.
+    spread: several ? spread(order, overall) : { range: null, stdev: null, best: [], worst: [] },
+    rank: several ? rank(order, cs, common, overall) : { tasks: 0, kendall_w: null, contradicting: 0, all_tied: 0, agreement: null },
+    agreement: several
+      ? { tasks: common.length, all_pass: allPass, all_fail: allFail, share_alike: common.length ? (allPass + allFail) / common.length : null }
+      : { tasks: 0, all_pass: 0, all_fail: 0, share_alike: null },
     pairs,
   };
 }

@@ -11,6 +11,7 @@ import { loadExperiment } from '../../src/report/loader.js';
 import { reportSchema, type CrossHarness, type Report } from '../../src/report/schema.js';
 import { averageRanks, cohenKappa, kendallW } from '../../src/report/stats.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import type { ExperimentRow, RolloutRow } from '../../src/store/store.js';
 import { EXP_SOLO, EXP_X, generateHarnessFixture } from '../fixtures/report/harnesses.js';
 
 let home: string;
@@ -233,6 +234,11 @@ describe('rendering and edge cases', () => {
     expect(b.note).toBe('only one harness (outlast) ran m1: nothing to compare across harnesses');
     expect(b.pairs).toEqual([]);
     expect(b.spread).toEqual({ range: null, stdev: null, best: [], worst: [] });
+    expect(b.rank.kendall_w).toBeNull();
+    expect(b.rank.agreement).toBeNull();
+    expect(b.agreement.share_alike).toBeNull();
+    // its own score is still there: t1 [1, 0] → .5, t2 [1, 1] → 1 → 0.75
+    expect(b.per_harness[0]!.score.mean).toBeCloseTo(0.75, 12);
     expect(r.warnings).toContain('--by harness: m1 ran only one harness (outlast): nothing to compare');
     expect(renderByHarnessTable(r)).toContain('only one harness (outlast) ran m1');
   });
@@ -248,5 +254,50 @@ describe('rendering and edge cases', () => {
     const html = renderReportHtml(report);
     expect(html).toContain('data-section="by-harness"');
     expect(html).toContain('data-group="m2 | outlast | codex" data-field="kappa">0.545<');
+  });
+});
+
+/** Rows passed straight to buildReport (no log): for cases no fixture experiment needs a store for. */
+const rowsExperiment: ExperimentRow = {
+  id: 'e-rows',
+  created_at: '2026-12-01T00:00:00.000Z',
+  rollouts: 3,
+  finished: 3,
+  record: { id: 'e-rows', created_at: '2026-12-01T00:00:00.000Z', argv: [], outlast_version: '0.1.0', tasks: [], harnesses: ['oracle', 'nop'], models: [], repeats: 1, concurrency: 1, sandbox: 'bwrap', rollouts: [] },
+};
+const bare = (task: string, harness: string, score: number): RolloutRow => ({
+  experiment_id: 'e-rows', rollout_id: `${task}-${harness}`, task, family: task, task_hash: 'h', harness, model: null, repeat: 0, status: 'finished',
+  outcome: 'completed', score, passed: score >= 1, started_at: null, finished_at: null, wall_ms: 1, tool_calls: 0, cost_usd: 0, events: 0, trajectory: '',
+});
+
+describe('no common task', () => {
+  it('leaves the matched numbers empty and says why', () => {
+    const r = buildReport({ experiment: rowsExperiment, rollouts: [bare('t1', 'oracle', 1), bare('t2', 'nop', 0)], summaries: new Map() }, { resamples: 20, byHarness: true });
+    reportSchema.parse(r);
+    const b = r.by_harness![0]!;
+    expect(b.common_tasks).toEqual([]);
+    expect(b.note).toMatch(/no task has scored rollouts from every harness/);
+    expect(b.per_harness.map((h) => [h.score.mean, h.matched.mean, h.missing_tasks])).toEqual([
+      [1, null, ['t2']],
+      [0, null, ['t1']],
+    ]);
+    expect(b.spread.range).toBeNull();
+    expect(b.rank).toEqual({ tasks: 0, kendall_w: null, contradicting: 0, all_tied: 0, agreement: null });
+    expect(b.pairs[0]).toMatchObject({ tasks: 0, only_a: ['t1'], only_b: ['t2'], agreement: null, kappa: null, score_diff: { mean: null, ci: null } });
+    expect(renderByHarnessTable(r)).toContain('nop lacks t1; oracle lacks t2');
+  });
+});
+
+describe('names are data, never markup', () => {
+  it('escapes task and harness names in the HTML report', () => {
+    // A task name is whatever a task.toml says; one harness lacks it, so the name is printed in the
+    // missing-tasks and unmatched cells. It must come out as text.
+    const evil = '<img src=x onerror=alert(1)>"&';
+    const r = buildReport({ experiment: rowsExperiment, rollouts: [bare('ok', 'oracle', 1), bare('ok', 'nop', 0), bare(evil, 'oracle', 1)], summaries: new Map() }, { resamples: 20, byHarness: true });
+    reportSchema.parse(r);
+    expect(r.by_harness![0]!.per_harness[1]!.missing_tasks).toEqual([evil]);
+    const html = renderReportHtml(r);
+    expect(html).not.toContain('<img');
+    expect(html).toContain('nop lacks &lt;img src=x onerror=alert(1)&gt;&quot;&amp;');
   });
 });
