@@ -421,7 +421,7 @@ function crossHarnessWarnings(blocks: NonNullable<Report['by_harness']>): string
     if (b.harnesses.length < 2) out.push(`--by harness: ${who} ran only one harness (${b.harnesses.join(', ')}): nothing to compare`);
     for (const h of b.per_harness)
       if (h.missing_tasks.length && b.harnesses.length > 1)
-        out.push(`--by harness: ${h.key} has no scored rollout on ${h.missing_tasks.length} task(s) (${h.missing_tasks.join(', ')}): matched numbers use ${b.common_tasks.length} common task(s), each pair its own shared tasks`);
+        out.push(`--by harness: ${h.key} has no scored rollout on ${h.missing_tasks.length} task(s) (${h.missing_tasks.slice(0, 8).join(', ')}${h.missing_tasks.length > 8 ? ', …' : ''}): matched numbers use ${b.common_tasks.length} common task(s), each pair its own shared tasks`);
   }
   return out;
 }
