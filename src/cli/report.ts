@@ -5,8 +5,10 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { buildReport } from '../report/aggregate.js';
+import { renderByHarnessTable } from '../report/cross-harness-table.js';
 import { renderReportHtml } from '../report/html.js';
 import { loadExperiment, requireExperiment } from '../report/loader.js';
+import type { Report } from '../report/schema.js';
 import { renderReportTable } from '../report/table.js';
 import { layoutFor, resolveExperiment, withStore } from './common.js';
 
@@ -14,6 +16,11 @@ type Format = 'table' | 'json' | 'html';
 
 function format(v: string): Format {
   if (v !== 'table' && v !== 'json' && v !== 'html') throw new InvalidArgumentError(`must be table, json or html, got "${v}"`);
+  return v;
+}
+
+function by(v: string): 'harness' {
+  if (v !== 'harness') throw new InvalidArgumentError(`can only be harness (the same model and tasks across harnesses), got "${v}"`);
   return v;
 }
 
@@ -32,6 +39,16 @@ interface Opts {
   compare?: string;
   resamples: number;
   seed: number;
+  by?: 'harness';
+}
+
+/** `--by harness` needs some model that ran through two harnesses or more. */
+function requireSeveralHarnesses(id: string, report: Report): void {
+  const blocks = report.by_harness ?? [];
+  if (blocks.some((b) => b.harnesses.length > 1)) return;
+  if (blocks.length === 0) throw new UserError(`experiment ${id} has no rollouts: nothing to compare across harnesses`);
+  const ran = blocks.map((b) => `${b.model ?? 'no model'}: ${b.harnesses.join(', ')}`).join('; ');
+  throw new UserError(`experiment ${id} ran one harness per model (${ran}): --by harness compares two or more harnesses on the same model and tasks (run them with --harness a,b)`);
 }
 
 export function register(program: Command): void {
@@ -45,6 +62,7 @@ export function register(program: Command): void {
     .option('--compare <experiment>', 'paired deltas against another experiment on the same tasks (delta = this − other)')
     .option('--resamples <n>', 'bootstrap resamples for confidence intervals', wholeNumber('--resamples', 0), 2000)
     .option('--seed <n>', 'seed of the bootstrap (same seed, same intervals)', wholeNumber('--seed', 0), 1)
+    .option('--by <dimension>', 'harness: cross-harness consistency of the same model and tasks (per-harness scores, spread, rank stability, agreement, cost differences), per model', by)
     .action(async (id: string | undefined, opts: Opts) => {
       await withStore(layoutFor(program.opts()), async (store) => {
         const exp = await resolveExperiment(store, id);
@@ -54,8 +72,11 @@ export function register(program: Command): void {
           if (opts.compare === exp.id) throw new UserError('--compare names the same experiment as the report');
           compare = await loadExperiment(store, await requireExperiment(store, opts.compare));
         }
-        const report = buildReport(data, { includeInfra: !!opts.includeInfra, compare, resamples: opts.resamples, seed: opts.seed });
-        const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : opts.format === 'html' ? renderReportHtml(report) : renderReportTable(report) + '\n';
+        const byHarness = opts.by === 'harness';
+        const report = buildReport(data, { includeInfra: !!opts.includeInfra, compare, resamples: opts.resamples, seed: opts.seed, byHarness });
+        if (byHarness) requireSeveralHarnesses(exp.id, report);
+        const table = byHarness ? renderByHarnessTable : renderReportTable;
+        const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : opts.format === 'html' ? renderReportHtml(report) : table(report) + '\n';
         const out = opts.out ?? (opts.format === 'html' ? `report-${exp.id}.html` : undefined);
         if (out) {
           const file = path.resolve(out);

@@ -4,6 +4,7 @@
 import type { Usage } from '../core/types.js';
 import { zeroUsage, addUsage } from '../core/usage.js';
 import type { ExperimentRow, RolloutRow } from '../store/store.js';
+import { crossHarness, type HarnessRollout } from './cross-harness.js';
 import { bootstrapMean, extent, mean, passAtK, quantile, survival, type CiMethod } from './stats.js';
 import type { RolloutSummary } from './summary.js';
 import {
@@ -37,6 +38,8 @@ export interface ReportOptions {
   generatedAt?: string;
   /** A second experiment to compare against (paired deltas on shared tasks). */
   compare?: ExperimentData;
+  /** Add the cross-harness consistency blocks (`--by harness`). */
+  byHarness?: boolean;
 }
 
 /** One rollout joined with its summary: the unit everything below works on. */
@@ -391,6 +394,38 @@ function kernelRows(u: Unit): KernelRow[] {
   }));
 }
 
+function harnessRollout(u: Unit): HarnessRollout {
+  return {
+    task: u.row.task,
+    family: u.row.family,
+    harness: u.row.harness,
+    model: u.row.model,
+    scored: u.scored,
+    infra_error: (u.row.outcome ?? u.s?.outcome) === 'infra_error',
+    score: u.score,
+    passed: u.passed,
+    cost_usd: u.s?.cost_usd ?? u.row.cost_usd ?? 0,
+    input_tokens: u.s?.usage.input ?? 0,
+    output_tokens: u.s?.usage.output ?? 0,
+    tool_calls: u.s?.tool_calls ?? u.row.tool_calls ?? 0,
+    turns: u.s?.turns ?? 0,
+    model_calls: u.s?.model_calls ?? 0,
+  };
+}
+
+/** What a reader of the cross-harness numbers must know: tasks some harness lacks, models with one harness. */
+function crossHarnessWarnings(blocks: NonNullable<Report['by_harness']>): string[] {
+  const out: string[] = [];
+  for (const b of blocks) {
+    const who = b.model ?? 'no model';
+    if (b.harnesses.length < 2) out.push(`--by harness: ${who} ran only one harness (${b.harnesses.join(', ')}): nothing to compare`);
+    for (const h of b.per_harness)
+      if (h.missing_tasks.length && b.harnesses.length > 1)
+        out.push(`--by harness: ${h.key} has no scored rollout on ${h.missing_tasks.length} task(s) (${h.missing_tasks.slice(0, 8).join(', ')}${h.missing_tasks.length > 8 ? ', …' : ''}): matched numbers use ${b.common_tasks.length} common task(s), each pair its own shared tasks`);
+  }
+  return out;
+}
+
 export function buildReport(data: ExperimentData, opts: ReportOptions = {}): Report {
   const includeInfra = opts.includeInfra ?? false;
   const o: StatOpts = { resamples: opts.resamples ?? 2000, seed: opts.seed ?? 1, confidence: opts.confidence ?? 0.95, minClusters: opts.minClusters ?? 5 };
@@ -439,6 +474,12 @@ export function buildReport(data: ExperimentData, opts: ReportOptions = {}): Rep
   if (unfinished) warnings.push(`${unfinished} rollout(s) are not finished and are not scored`);
   if (us.length && us.every((u) => !u.s || u.s.model_calls === 0)) warnings.push('no model calls recorded: token, cost and latency figures are empty');
 
+  let byHarness: Report['by_harness'] = null;
+  if (opts.byHarness) {
+    byHarness = crossHarness(us.map(harnessRollout), data.experiment.record.harnesses ?? [], groupKey, o);
+    warnings.push(...crossHarnessWarnings(byHarness));
+  }
+
   const meta = (d: ExperimentData) => ({ id: d.experiment.id, created_at: d.experiment.created_at, rollouts: d.experiment.rollouts, finished: d.experiment.finished });
   return {
     schema: REPORT_SCHEMA,
@@ -453,6 +494,7 @@ export function buildReport(data: ExperimentData, opts: ReportOptions = {}): Rep
     figures: figures(groups, fprov),
     rollouts: us.map(brief),
     kernels: us.flatMap(kernelRows),
+    by_harness: byHarness,
     warnings,
   };
 }

@@ -1,6 +1,6 @@
 // Number formatting shared by the terminal table, the HTML report and the web viewer (which imports
 // this file directly), so the same number reads the same everywhere. Pure; it imports types only.
-import type { GroupStats } from './schema.js';
+import type { CrossHarness, GroupStats, HarnessPair } from './schema.js';
 
 export const DASH = '–';
 
@@ -97,4 +97,38 @@ export function fmtAttempts(g: GroupStats): string {
 export function unmeteredLine(g: GroupStats): string {
   const n = g.cost.unmetered_calls;
   return `${n} call${n === 1 ? '' : 's'} unmetered (crash), ~${fmtUsd(g.cost.unmetered_usd_estimate)} estimated (not in the cost above)`;
+}
+
+/** A cross-harness block's heading: its model and how many of its tasks every harness has scores on. */
+export function crossHeadline(b: CrossHarness): string {
+  const names = b.common_tasks.length > 8 ? `${b.common_tasks.slice(0, 8).join(', ')}, …` : b.common_tasks.join(', ');
+  const matched = b.common_tasks.length === b.tasks ? `all ${b.tasks} matched` : `${b.common_tasks.length} matched${names ? `: ${names}` : ''}`;
+  return `${b.model === null ? 'no model' : `model ${b.model}`} (${b.tasks} task${b.tasks === 1 ? '' : 's'}, ${matched})`;
+}
+
+/** The tasks a pair is not matched on, said from the side that lacks them ("codex lacks t5"). */
+export function fmtUnmatched(p: HarnessPair): string {
+  const parts: string[] = [];
+  if (p.only_a.length) parts.push(`${p.b} lacks ${p.only_a.join(', ')}`);
+  if (p.only_b.length) parts.push(`${p.a} lacks ${p.only_b.join(', ')}`);
+  return parts.join('; ') || DASH;
+}
+
+/** Pass/fail verdict counts of a pair: both pass / only a / only b / both fail. */
+export function fmtVerdicts(p: HarnessPair): string {
+  const v = p.verdicts;
+  return `${v.both_pass} / ${v.a_pass_b_fail} / ${v.a_fail_b_pass} / ${v.both_fail}`;
+}
+
+/** Spread, rank stability and agreement of a block in one line. */
+export function crossSummaryLine(b: CrossHarness): string {
+  const s = b.spread;
+  const r = b.rank;
+  const spread = s.range === null ? `spread ${DASH}` : `spread ${fmtFixed(s.range, 3)} (sd ${fmtFixed(s.stdev, 3)}; best ${s.best.join(', ')}, worst ${s.worst.join(', ')})`;
+  const rank = r.tasks
+    ? `rank stability over ${r.tasks} task(s): Kendall W ${fmtFixed(r.kendall_w, 3)}, ${r.tasks - r.contradicting} of ${r.tasks} keep the overall order (${r.all_tied} all tied)`
+    : `rank stability ${DASH}`;
+  const a = b.agreement;
+  const agree = a.tasks ? `all pass/fail alike on ${a.all_pass + a.all_fail} of ${a.tasks} (${fmtPct(a.share_alike)}; ${a.all_pass} all pass, ${a.all_fail} all fail)` : `agreement ${DASH}`;
+  return `${spread} · ${rank} · ${agree}`;
 }

@@ -1,8 +1,26 @@
 // The single-file HTML report: inline CSS, charts drawn as inline SVG at generation time, the report
 // JSON embedded for tools. Nothing in it refers to the network, so it opens from disk anywhere.
 // Charts are static SVG here (no script needed, prints well, small); the live viewer uses uPlot.
-import { fmtAttempts, fmtCi, fmtFixed, fmtDelta, fmtMs, fmtNum, fmtOutcomes, fmtPassK, fmtPct, fmtScore, fmtTokens, fmtUsd, unmeteredLine } from './format.js';
-import type { Figure, GroupStats, Report } from './schema.js';
+import {
+  crossHeadline,
+  crossSummaryLine,
+  fmtAttempts,
+  fmtCi,
+  fmtFixed,
+  fmtDelta,
+  fmtMs,
+  fmtNum,
+  fmtOutcomes,
+  fmtPassK,
+  fmtPct,
+  fmtScore,
+  fmtTokens,
+  fmtUnmatched,
+  fmtUsd,
+  fmtVerdicts,
+  unmeteredLine,
+} from './format.js';
+import type { CrossHarness, Figure, GroupStats, Report } from './schema.js';
 import { extent } from './stats.js';
 
 export function esc(s: string): string {
@@ -109,7 +127,7 @@ export function svgFigure(f: Figure): string {
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1400px;padding:0 16px;color:#111}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px}small{color:#666;font-weight:normal}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px}h3{font-size:15px;margin:18px 0 6px}small{color:#666;font-weight:normal}
 table{border-collapse:collapse;margin:6px 0 12px;font-variant-numeric:tabular-nums}th,td{border-bottom:1px solid #e5e7eb;padding:4px 10px;text-align:left;white-space:nowrap}
 th{background:#f8fafc;font-weight:600}.warn{background:#fff7ed;border:1px solid #fdba74;padding:6px 10px;margin:6px 0}
 figure{display:inline-block;margin:8px 14px 18px 0;vertical-align:top;max-width:660px}figcaption{font-size:13px;margin-bottom:4px}.prov{color:#666;font-size:11px}
@@ -148,6 +166,32 @@ function kernelTable(r: Report): string {
   return `<h2>Kernels <small>(speedup over the reference, and the kernel's time against this machine's roofline bound)</small></h2><table class="kernels"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** One model's harnesses side by side: per-harness scores, spread, rank stability, agreement and the pairs. */
+function crossHarnessBlock(b: CrossHarness, conf: number): string {
+  const m = b.model ?? '-';
+  const t = (h: string[], rows: string[], cls: string) => `<table class="${cls}"><thead><tr>${h.map((x) => `<th>${esc(x)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const rows = b.per_harness.map((h) => {
+    const id = `${m} | ${h.harness}`;
+    return `<tr>${td('harness', id, h.harness)}${td('score.n_tasks', id, String(h.score.n_tasks))}${td('scored', id, String(h.scored))}${td('infra_error', id, String(h.infra_error))}${td('score.mean', id, fmtScore(h.score.mean))}${td('score.ci', id, fmtCi(h.score.ci))}${td('matched.mean', id, fmtScore(h.matched.mean))}${td('matched.ci', id, fmtCi(h.matched.ci))}${td('matched_pass_rate', id, fmtPct(h.matched_pass_rate))}${td('means.cost_usd', id, fmtUsd(h.means.cost_usd))}${td('means.input_tokens', id, fmtTokens(h.means.input_tokens))}${td('means.output_tokens', id, fmtTokens(h.means.output_tokens))}${td('means.tool_calls', id, fmtNum(h.means.tool_calls, 2))}${td('missing_tasks', id, h.missing_tasks.join(', ') || '–')}</tr>`;
+  });
+  const pairs = b.pairs.map((p) => {
+    const id = `${m} | ${p.a} | ${p.b}`;
+    return `<tr>${td('a', id, p.a)}${td('b', id, p.b)}${td('tasks', id, String(p.tasks))}${td('score_diff.mean', id, fmtDelta(p.score_diff.mean))}${td('score_diff.ci', id, fmtCi(p.score_diff.ci))}${td('agreement', id, fmtPct(p.agreement))}${td('kappa', id, fmtNum(p.kappa, 3))}${td('verdicts', id, fmtVerdicts(p))}${td('diff.cost_usd', id, fmtNum(p.diff.cost_usd, 4))}${td('diff.tool_calls', id, fmtNum(p.diff.tool_calls, 2))}${td('diff.output_tokens', id, fmtNum(p.diff.output_tokens, 1))}${td('unmatched', id, fmtUnmatched(p))}</tr>`;
+  });
+  return [
+    `<h3 data-model="${esc(m)}">${esc(crossHeadline(b))}</h3>`,
+    b.note ? `<div class="warn">${esc(b.note)}</div>` : '',
+    t(['harness', 'tasks', 'scored rollouts', 'infra errors', 'score', `${conf}% CI`, 'matched score', `${conf}% CI`, 'pass rate', 'cost', 'input tok', 'output tok', 'tool calls', 'missing tasks'], rows, 'by-harness'),
+    b.harnesses.length > 1 ? `<p class="summary">${esc(crossSummaryLine(b))}</p>` : '',
+    b.pairs.length ? t(['a', 'b', 'matched tasks', 'Δ score (b − a)', `${conf}% CI`, 'agreement', 'Cohen κ', 'pass both / a / b / neither', 'Δ cost (USD)', 'Δ tool calls', 'Δ output tok', 'unmatched'], pairs, 'harness-pairs') : '',
+  ].join('\n');
+}
+
+function crossHarnessSection(r: Report, conf: number): string {
+  if (!r.by_harness) return '';
+  return `<section data-section="by-harness"><h2>Across harnesses <small>(the same model and tasks through each harness; matched = the tasks every harness has scores on; see docs/report-format.md)</small></h2>${r.by_harness.map((b) => crossHarnessBlock(b, conf)).join('\n')}</section>`;
+}
+
 export function renderReportHtml(r: Report): string {
   const conf = Math.round(r.provenance.report.confidence * 100);
   const paired = r.paired.length
@@ -169,6 +213,7 @@ export function renderReportHtml(r: Report): string {
 ${r.warnings.map((w) => `<div class="warn">${esc(w)}</div>`).join('\n')}
 <h2>Leaderboard <small>(score = mean over tasks of each task's mean over repeats; ${conf}% bootstrap CI)</small></h2>
 ${r.groups.length ? groupTable(r.groups, conf, 'leaderboard') : '<p class="empty">no rollouts</p>'}
+${crossHarnessSection(r, conf)}
 ${r.families.length ? `<h2>By task family</h2>${groupTable(r.families, conf, 'families')}` : ''}
 ${r.compare_groups.length ? `<h2>Compared experiment ${esc(r.compare?.id ?? '')}</h2>${groupTable(r.compare_groups, conf, 'compare')}` : ''}
 ${paired}

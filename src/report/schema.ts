@@ -178,6 +178,89 @@ export const kernelRowSchema = z.object({
   withheld: z.boolean(),
 });
 
+/** Per-harness means over tasks (each task's mean over its scored repeats), or pairwise differences of them. */
+export const harnessMeansSchema = z.object({
+  cost_usd: nnum,
+  input_tokens: nnum,
+  output_tokens: nnum,
+  tool_calls: nnum,
+  turns: nnum,
+  model_calls: nnum,
+});
+
+/** One harness of a cross-harness block (`outlast report --by harness`). */
+export const harnessRowSchema = z.object({
+  harness: z.string(),
+  /** The leaderboard's configuration key (model × harness). */
+  key: z.string(),
+  rollouts: z.number().int(),
+  /** Rollouts in the scores. */
+  scored: z.number().int(),
+  infra_error: z.number().int(),
+  /** Not in the scores: infra_error (unless --include-infra) and unfinished rollouts. */
+  excluded: z.number().int(),
+  /** Tasks of the block this harness has no scored rollout on. */
+  missing_tasks: z.array(z.string()),
+  /** Over every task this harness has scores on (the same number as the leaderboard). */
+  score: scoreStatSchema,
+  /** Over the block's common tasks (those every harness has scores on). */
+  matched: scoreStatSchema,
+  /** Mean over the common tasks of the share of passed repeats. */
+  matched_pass_rate: nnum,
+  /** Means over the common tasks. */
+  means: harnessMeansSchema,
+});
+
+export const harnessPairSchema = z.object({
+  a: z.string(),
+  b: z.string(),
+  /** Tasks both harnesses have scores on (the pair's matched tasks). */
+  tasks: z.number().int(),
+  /** Tasks only a / only b has scores on (not in this pair's numbers). */
+  only_a: z.array(z.string()),
+  only_b: z.array(z.string()),
+  /** Mean over the matched tasks of (b's task mean − a's task mean), with the bootstrap CI. */
+  score_diff: z.object({ mean: nnum, ci: interval.nullable(), ci_method: z.enum(['cluster', 'stratified', 'none']) }),
+  /** Task verdicts (pass = more than half of the task's scored repeats passed). */
+  verdicts: z.object({ both_pass: z.number().int(), a_pass_b_fail: z.number().int(), a_fail_b_pass: z.number().int(), both_fail: z.number().int() }),
+  /** Share of matched tasks with the same verdict. */
+  agreement: nnum,
+  /** Cohen's kappa of the verdicts (null when chance agreement is 1). */
+  kappa: nnum,
+  /** Mean over the matched tasks of (b − a). */
+  diff: harnessMeansSchema,
+});
+
+/** The same model through several harnesses on the same tasks. */
+export const crossHarnessSchema = z.object({
+  model: z.string().nullable(),
+  /** In the order the experiment named them; pairs are (earlier, later). */
+  harnesses: z.array(z.string()),
+  /** Tasks any harness of this block has scores on, and those all of them have (the common tasks). */
+  tasks: z.number().int(),
+  common_tasks: z.array(z.string()),
+  /** Why some numbers are missing (one harness only, no common task), or null. */
+  note: z.string().nullable(),
+  per_harness: z.array(harnessRowSchema),
+  /** Of the harnesses' matched means: max − min, sample standard deviation, and who is at each end. */
+  spread: z.object({ range: nnum, stdev: nnum, best: z.array(z.string()), worst: z.array(z.string()) }),
+  /** Rank stability over the common tasks. */
+  rank: z.object({
+    tasks: z.number().int(),
+    /** Kendall's W (tie-corrected) with tasks as raters and harnesses as items. */
+    kendall_w: nnum,
+    /** Tasks whose per-task order strictly reverses a pair the matched means order. */
+    contradicting: z.number().int(),
+    /** Tasks on which every harness has the same task mean. */
+    all_tied: z.number().int(),
+    /** Share of common tasks that do not contradict the overall order. */
+    agreement: nnum,
+  }),
+  /** Pass/fail agreement of all harnesses over the common tasks. */
+  agreement: z.object({ tasks: z.number().int(), all_pass: z.number().int(), all_fail: z.number().int(), share_alike: nnum }),
+  pairs: z.array(harnessPairSchema),
+});
+
 export const reportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   generated_at: z.string(),
@@ -192,6 +275,8 @@ export const reportSchema = z.object({
   rollouts: z.array(rolloutBriefSchema),
   /** Per-workload speedup and fraction of roofline of every rollout a speedup verifier graded. */
   kernels: z.array(kernelRowSchema),
+  /** Cross-harness consistency, one block per model (`--by harness`); null when not asked for. */
+  by_harness: z.array(crossHarnessSchema).nullable(),
   warnings: z.array(z.string()),
 });
 
@@ -204,3 +289,8 @@ export type Provenance = z.infer<typeof provenanceSchema>;
 export type RolloutBrief = z.infer<typeof rolloutBriefSchema>;
 export type KernelRow = z.infer<typeof kernelRowSchema>;
 export type Dist = z.infer<typeof distSchema>;
+export type CrossHarness = z.infer<typeof crossHarnessSchema>;
+export type HarnessRow = z.infer<typeof harnessRowSchema>;
+export type HarnessPair = z.infer<typeof harnessPairSchema>;
+export type HarnessMeans = z.infer<typeof harnessMeansSchema>;
+export type ScoreStat = z.infer<typeof scoreStatSchema>;

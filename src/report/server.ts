@@ -97,7 +97,9 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     }
     if (parts.length === 4 && parts[1] === 'experiments' && parts[3] === 'report') {
       const e = await experiment(parts[2]!);
-      return buildReport(await loadExperiment(store, e), { ...reportOpts, includeInfra });
+      const by = u.searchParams.get('by');
+      if (by !== null && by !== 'harness') throw new HttpError(400, 'by must be harness');
+      return buildReport(await loadExperiment(store, e), { ...reportOpts, includeInfra, byHarness: by === 'harness' });
     }
     if (parts.length === 2 && parts[1] === 'compare') {
       const a = u.searchParams.get('a');

@@ -160,3 +160,75 @@ export function extent(xs: Iterable<number>): [number, number] | null {
   }
   return lo === Infinity ? null : [lo, hi];
 }
+
+/** Ranks of values, 1 = highest, ties sharing the mean of the ranks they span (fractional ranking). */
+export function averageRanks(values: readonly number[], eps = 1e-12): number[] {
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => b.v - a.v);
+  const ranks = new Array<number>(values.length);
+  let i = 0;
+  while (i < order.length) {
+    let j = i;
+    while (j + 1 < order.length && Math.abs(order[j + 1]!.v - order[i]!.v) <= eps) j++;
+    const r = (i + 1 + j + 1) / 2;
+    for (let k = i; k <= j; k++) ranks[order[k]!.i] = r;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+/**
+ * Kendall's coefficient of concordance W, with the correction for ties: `rows` are the raters (here
+ * tasks), each giving one value per item (here harnesses, the same order in every row); each row is
+ * ranked with averageRanks. W = 12·S / (m²(n³ − n) − m·Σ T), S = Σᵢ (Rᵢ − m(n + 1)/2)², Rᵢ the rank
+ * sum of item i, T = Σ (t³ − t) over the groups of t tied items in one row. 1: every row ranks the
+ * items alike; 0: no agreement. Null with fewer than 2 rows or 2 items, or when every row is all
+ * ties (nothing is ranked).
+ */
+export function kendallW(rows: readonly (readonly number[])[]): number | null {
+  const m = rows.length;
+  const n = rows[0]?.length ?? 0;
+  if (m < 2 || n < 2) return null;
+  const sums = new Array<number>(n).fill(0);
+  let ties = 0;
+  for (const row of rows) {
+    if (row.length !== n) throw new RangeError('kendallW: every row needs one value per item');
+    const r = averageRanks(row);
+    r.forEach((x, i) => (sums[i]! += x));
+    const counts = new Map<number, number>();
+    for (const x of r) counts.set(x, (counts.get(x) ?? 0) + 1);
+    for (const t of counts.values()) ties += t * t * t - t;
+  }
+  const mid = (m * (n + 1)) / 2;
+  const s = sums.reduce((a, x) => a + (x - mid) ** 2, 0);
+  const denom = m * m * (n * n * n - n) - m * ties;
+  return denom > 0 ? (12 * s) / denom : null;
+}
+
+/**
+ * Cohen's kappa for two raters' pass/fail verdicts on the same items: (pₒ − pₑ) / (1 − pₑ), pₒ the
+ * share of items both judged alike, pₑ = pa·pb + (1 − pa)(1 − pb) the agreement expected by chance
+ * from each rater's pass share. Null with no items, or when pₑ = 1 (both raters gave one and the
+ * same verdict to every item: agreement is total and says nothing beyond chance).
+ */
+export function cohenKappa(pairs: readonly (readonly [boolean, boolean])[]): number | null {
+  const n = pairs.length;
+  if (n === 0) return null;
+  let same = 0;
+  let pa = 0;
+  let pb = 0;
+  for (const [a, b] of pairs) {
+    if (a === b) same++;
+    if (a) pa++;
+    if (b) pb++;
+  }
+  const po = same / n;
+  const pe = (pa / n) * (pb / n) + (1 - pa / n) * (1 - pb / n);
+  return pe >= 1 - 1e-12 ? null : (po - pe) / (1 - pe);
+}
+
+/** Sample standard deviation (n − 1); null below 2 values. */
+export function stdev(xs: readonly number[]): number | null {
+  if (xs.length < 2) return null;
+  const m = mean(xs)!;
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}

@@ -1,7 +1,7 @@
 // The viewer's JSON API client (served by src/report/server.ts).
-import type { Figure, Provenance, Report } from '../../src/report/schema.js';
+import type { CrossHarness, Figure, Provenance, Report } from '../../src/report/schema.js';
 
-export type { Figure, Provenance, Report };
+export type { CrossHarness, Figure, Provenance, Report };
 
 export interface ExperimentListItem {
   id: string;
@@ -85,6 +85,7 @@ const enc = encodeURIComponent;
 export const api = {
   experiments: () => get<ExperimentListItem[]>('/api/experiments'),
   report: (id: string, includeInfra: boolean) => get<Report>(`/api/experiments/${enc(id)}/report${includeInfra ? '?include_infra=1' : ''}`),
+  byHarness: (id: string, includeInfra: boolean) => get<Report>(`/api/experiments/${enc(id)}/report?by=harness${includeInfra ? '&include_infra=1' : ''}`),
   compare: (a: string, b: string, includeInfra: boolean) => get<Report>(`/api/compare?a=${enc(a)}&b=${enc(b)}${includeInfra ? '&include_infra=1' : ''}`),
   rolloutRow: (exp: string, rid: string) => get<{ row: RolloutRow }>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}/row`),
   rollout: (exp: string, rid: string) => get<RolloutDetail>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}`),

@@ -1,6 +1,7 @@
 // The outlast web viewer: a hash-routed Preact app over the JSON API of `outlast view`.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { HarnessesPage } from './harnesses.js';
 import { ComparePage, ExperimentPage, ExperimentsPage, RolloutPage, href } from './pages.js';
 import './style.css';
 
@@ -19,6 +20,7 @@ function App() {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   let page;
   if (parts[0] === 'experiment' && parts[1]) page = <ExperimentPage id={parts[1]} />;
+  else if (parts[0] === 'harnesses' && parts[1]) page = <HarnessesPage id={parts[1]} />;
   else if (parts[0] === 'compare' && parts[1] && parts[2]) page = <ComparePage a={parts[1]} b={parts[2]} />;
   else if (parts[0] === 'rollout' && parts[1] && parts[2]) page = <RolloutPage exp={parts[1]} rid={parts[2]} />;
   else page = <ExperimentsPage />;

@@ -10,11 +10,12 @@ import { Leaderboard, PairedTable, ProvenanceBlock, TokensTable } from './tables
 export const href = {
   home: () => '#/',
   experiment: (id: string) => `#/experiment/${encodeURIComponent(id)}`,
+  harnesses: (id: string) => `#/harnesses/${encodeURIComponent(id)}`,
   compare: (a: string, b: string) => `#/compare/${encodeURIComponent(a)}/${encodeURIComponent(b)}`,
   rollout: (exp: string, rid: string) => `#/rollout/${encodeURIComponent(exp)}/${encodeURIComponent(rid)}`,
 };
 
-function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null } {
+export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null } {
   const [state, setState] = useState<{ data: T | null; error: string | null }>({ data: null, error: null });
   useEffect(() => {
     let live = true;
@@ -30,7 +31,7 @@ function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data: T | null; er
   return state;
 }
 
-function Status({ error }: { error: string | null }) {
+export function Status({ error }: { error: string | null }) {
   return error ? <p class="error">error: {error}</p> : <p class="muted">loading…</p>;
 }
 
@@ -158,7 +159,7 @@ function RolloutsTable({ r }: { r: Report }) {
   );
 }
 
-function Warnings({ r }: { r: Report }) {
+export function Warnings({ r }: { r: Report }) {
   return (
     <>
       {r.warnings.map((w) => (
@@ -187,6 +188,13 @@ export function ExperimentPage({ id }: { id: string }) {
       <Warnings r={r} />
       <h2>Leaderboard</h2>
       <Leaderboard groups={r.groups} conf={conf} name="groups" />
+      {new Set(r.groups.map((g) => g.harness)).size > 1 && (
+        <p>
+          <a href={href.harnesses(id)} data-link="by-harness">
+            compare harnesses: the same model and tasks through each harness →
+          </a>
+        </p>
+      )}
       {r.families.length > 0 && (
         <>
           <h2>By task family</h2>

@@ -6,7 +6,7 @@ import type { Report } from './api.js';
 
 type Group = Report['groups'][number];
 
-function Td({ g, field, children }: { g: string; field: string; children: string }) {
+export function Td({ g, field, children }: { g: string; field: string; children: string }) {
   return (
     <td data-group={g} data-field={field}>
       {children}
