@@ -97,11 +97,16 @@ function parseToolChoice(tc: unknown): { choice?: IRToolChoice; parallel?: boole
   }
 }
 
+/** The texts of a system prompt: a string or text blocks (`cache_control` and other block fields are dropped). */
+function systemTexts(system: unknown, where: string): string[] {
+  if (typeof system === 'string') return [system];
+  if (!Array.isArray(system)) throw invalid(`${where} must be a string or an array of text blocks`);
+  return system.map((b: unknown) => (isObj(b) && typeof b.text === 'string' ? b.text : ''));
+}
+
 function parseSystem(system: unknown): IRMessage[] {
-  if (system === undefined) return [];
-  if (typeof system === 'string') return systemMessage([system]);
-  if (!Array.isArray(system)) throw invalid('system must be a string or an array of text blocks');
-  return systemMessage(system.map((b: unknown) => (isObj(b) && typeof b.text === 'string' ? b.text : '')));
+  if (system === undefined || system === null) return [];
+  return systemMessage(systemTexts(system, 'system'));
 }
 
 /** One content block of a message: a part of the turn, a tool message (tool_result), or nothing. */
@@ -135,7 +140,9 @@ function parseBlock(b: unknown, role: 'user' | 'assistant', bw: string, opts: Pa
 /** A message → IR messages: its tool results first (as tool messages), then the rest of the turn. */
 function parseMessage(m: unknown, where: string, opts: ParseOptions): IRMessage[] {
   if (!isObj(m)) throw invalid(`${where} must be an object`);
-  if (m.role !== 'user' && m.role !== 'assistant') throw invalid(`${where}.role must be "user" or "assistant"`);
+  // Claude Code sends its system prompt (and reminders) as `role: "system"` messages too; the API takes them.
+  if (m.role === 'system') return systemMessage(systemTexts(m.content, `${where}.content`));
+  if (m.role !== 'user' && m.role !== 'assistant') throw invalid(`${where}.role must be "user", "assistant" or "system"`);
   if (m.content === undefined) throw invalid(`${where}.content: field required`);
   const role = m.role;
   const out: IRMessage[] = [];
