@@ -61,3 +61,81 @@ describe('Claude Code: system-role messages', () => {
     expect(deltas).toBe('all done');
   });
 });
+
+/** The completed output items of a Responses stream. */
+const doneItems = (text: string) => sseData(text).filter((e) => e.type === 'response.output_item.done').map((e) => e.item);
+const chatTools = (body: any) => body.tools.map((t: any) => t.function);
+const anthropicToolNames = (body: any) => body.tools.map((t: any) => t.name);
+
+describe('Codex CLI: tools toward Chat and Anthropic', () => {
+  const latest = loadFixture('codex-0.171.0-gpt-5.5.json');
+  const fallback = loadFixture('codex-0.171.0-fallback-model.json');
+  const ns = fallback.body.tools.find((t: any) => t.type === 'namespace');
+
+  it('hosted web_search is dropped; custom apply_patch and the client-run tool_search become function tools', async () => {
+    next = { text: 'ok' };
+    for (const upstream of ['openai-chat', 'anthropic'] as const) {
+      const r = await sendFixture(s, latest, upstream);
+      const names = upstream === 'openai-chat' ? chatTools(r.upstream).map((t: any) => t.name) : anthropicToolNames(r.upstream);
+      const functions = latest.body.tools.filter((t: any) => t.type === 'function').map((t: any) => t.name);
+      expect(names).toEqual([...functions.slice(0, 3), 'apply_patch', ...functions.slice(3), 'tool_search']);
+      expect(JSON.stringify(r.upstream.tools)).not.toContain('web_search');
+    }
+    const r = await sendFixture(s, latest, 'openai-chat');
+    const search = chatTools(r.upstream).find((t: any) => t.name === 'tool_search');
+    expect(search.parameters).toEqual(latest.body.tools.find((t: any) => t.type === 'tool_search').parameters);
+  });
+
+  it("a namespace's tools are offered as <namespace>__<tool>, and a call to one comes back namespaced", async () => {
+    next = { tool_calls: [{ name: `${ns.name}__close_agent`, arguments: { target: 'agent-1' } }] };
+    const r = await sendFixture(s, fallback, 'openai-chat');
+    expect(r.status).toBe(200);
+    const names = chatTools(r.upstream).map((t: any) => t.name);
+    expect(names).toEqual(expect.arrayContaining(ns.tools.map((t: any) => `${ns.name}__${t.name}`)));
+    expect(chatTools(r.upstream).find((t: any) => t.name === `${ns.name}__spawn_agent`).parameters).toEqual(ns.tools.find((t: any) => t.name === 'spawn_agent').parameters);
+    const call = doneItems(r.text).find((i) => i.type === 'function_call');
+    expect(call).toMatchObject({ name: 'close_agent', namespace: ns.name, arguments: '{"target":"agent-1"}' });
+    const added = sseData(r.text).find((e) => e.type === 'response.output_item.added' && e.item.type === 'function_call');
+    expect(added.item).toMatchObject({ name: 'close_agent', namespace: ns.name });
+    // sent back in the next request, the namespaced call reaches the upstream under the flat name
+    const back = await sendFixture(s, fallback, 'anthropic', (b) => b.input.push({ ...call, id: undefined, status: undefined }, { type: 'function_call_output', call_id: call.call_id, output: 'closed' }));
+    const uses = back.upstream.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])).filter((c: any) => c.type === 'tool_use');
+    expect(uses.at(-1)).toMatchObject({ name: `${ns.name}__close_agent`, input: { target: 'agent-1' } });
+  });
+
+  it('a non-streamed namespaced call comes back namespaced too', async () => {
+    next = { tool_calls: [{ name: `${ns.name}__wait_agent`, arguments: {} }] };
+    const r = await sendFixture(s, fallback, 'anthropic', (b) => (b.stream = false));
+    expect(JSON.parse(r.text).output.find((o: any) => o.type === 'function_call')).toMatchObject({ name: 'wait_agent', namespace: ns.name });
+  });
+
+  it('a tool_search call comes back as a tool_search_call; its output loads the deferred tools it found', async () => {
+    next = { tool_calls: [{ name: 'tool_search', arguments: { query: 'calendar', limit: 2 } }] };
+    const r = await sendFixture(s, latest, 'openai-chat');
+    const call = doneItems(r.text).find((i) => i.type === 'tool_search_call');
+    expect(call).toMatchObject({ execution: 'client', arguments: { query: 'calendar', limit: 2 }, status: 'completed' });
+    expect(call.call_id).toBeTruthy();
+    // A deferred tool is not offered until a tool_search_output has loaded it.
+    const deferred = { type: 'function', name: 'calendar_create', description: 'Create an event', defer_loading: true, parameters: { type: 'object', properties: { title: { type: 'string' } } } };
+    next = { text: 'ok' };
+    const before = await sendFixture(s, latest, 'openai-chat', (b) => b.tools.push(deferred));
+    expect(chatTools(before.upstream).map((t: any) => t.name)).not.toContain('calendar_create');
+    const loaded = { type: 'namespace', name: 'calendar', description: 'Calendar', tools: [{ ...deferred, name: 'create' }] };
+    const after = await sendFixture(s, latest, 'openai-chat', (b) => {
+      b.tools.push(deferred);
+      b.input.push(call, { type: 'tool_search_output', call_id: call.call_id, execution: 'client', status: 'completed', tools: [deferred, loaded] });
+    });
+    expect(after.status).toBe(200);
+    expect(chatTools(after.upstream).map((t: any) => t.name)).toEqual(expect.arrayContaining(['calendar_create', 'calendar__create']));
+    const msgs = after.upstream.messages;
+    const asked = msgs.find((m: any) => m.tool_calls?.some((c: any) => c.function.name === 'tool_search'));
+    expect(JSON.parse(asked.tool_calls[0].function.arguments)).toEqual({ query: 'calendar', limit: 2 });
+    expect(msgs.find((m: any) => m.role === 'tool' && m.tool_call_id === call.call_id).content).toBe('[tools loaded: calendar_create, calendar]');
+  });
+
+  it('a hosted tool other than web search is still refused, naming it', async () => {
+    const r = await sendFixture(s, latest, 'openai-chat', (b) => b.tools.push({ type: 'code_interpreter', container: { type: 'auto' } }));
+    expect(r.status).toBe(400);
+    expect(r.text).toContain('tool of type \\"code_interpreter\\"');
+  });
+});
