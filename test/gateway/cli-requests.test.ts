@@ -139,3 +139,38 @@ describe('Codex CLI: tools toward Chat and Anthropic', () => {
     expect(r.text).toContain('tool of type \\"code_interpreter\\"');
   });
 });
+
+describe("Claude Code: ToolSearch's tool_reference blocks and deferred tools", () => {
+  const f = loadFixture('claude-code-2.1.332-tool-search.json');
+  const result = (body: any) => body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])).find((b: any) => b.type === 'tool_result' && Array.isArray(b.content) && b.content.some((c: any) => c.type === 'tool_reference'));
+  const refs = result(f.body).content.map((c: any) => c.tool_name);
+  const deferred = f.body.tools.filter((t: any) => t.defer_loading).map((t: any) => t.name);
+
+  it('the fixture is what Claude Code sends: references to deferred tools, and a placeholder never referenced', () => {
+    expect(refs.length).toBeGreaterThan(0);
+    expect(deferred).toEqual(expect.arrayContaining([...refs, 'DeferredToolPlaceholder']));
+  });
+  it('pass through unchanged to an Anthropic upstream', async () => {
+    const r = await sendFixture(s, f, 'anthropic');
+    expect(r.upstream.tools).toEqual(f.body.tools);
+    expect(result(r.upstream)).toEqual(result(f.body));
+  });
+  it('toward Chat: the result says which tools loaded, and only loaded deferred tools are offered', async () => {
+    const r = await sendFixture(s, f, 'openai-chat');
+    const names = chatTools(r.upstream).map((t: any) => t.name);
+    expect(names).toEqual(expect.arrayContaining(refs));
+    expect(names).not.toContain('DeferredToolPlaceholder');
+    const id = result(f.body).tool_use_id;
+    expect(r.upstream.messages.find((m: any) => m.role === 'tool' && m.tool_call_id === id).content).toBe(`[tools loaded: ${refs.join(', ')}]`);
+  });
+  it('toward Responses: the same, as a function_call_output', async () => {
+    const r = await sendFixture(s, f, 'openai-responses');
+    expect(r.upstream.tools.map((t: any) => t.name)).toEqual(expect.arrayContaining(refs));
+    expect(r.upstream.tools.map((t: any) => t.name)).not.toContain('DeferredToolPlaceholder');
+    expect(r.upstream.input.find((i: any) => i.type === 'function_call_output' && i.call_id === result(f.body).tool_use_id).output).toBe(`[tools loaded: ${refs.join(', ')}]`);
+  });
+  it('the first request (nothing loaded yet) offers no deferred tool', async () => {
+    const r = await sendFixture(s, loadFixture('claude-code-2.1.332-system-message.json'), 'openai-chat');
+    expect(chatTools(r.upstream).map((t: any) => t.name)).not.toContain('DeferredToolPlaceholder');
+  });
+});
