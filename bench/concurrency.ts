@@ -7,6 +7,8 @@
 //
 //   npm run build && node dist/bench/concurrency.js [--rollouts 100] [--turns 20] [--ttft-ms 500] [--tps 50] [--workers N] [--modes session,exec,always]
 //
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the runs' outlast processes.
+//
 // Modes (each a run of the N rollouts): session = the defaults (tool commands in one sandbox session
 // per rollout, trajectory synced in the background); exec = a fresh sandbox per tool command
 // (OUTLAST_SESSIONS=0), as before sessions; always = fsync per event (OUTLAST_FSYNC=always).
@@ -48,7 +50,7 @@ function runOnce(dir: string, url: string, rollouts: number, extra: string[], en
   const models = path.join(dir, 'models.toml');
   fs.writeFileSync(models, `[[models]]\nname = "m"\nprotocol = "openai-chat"\nbase_url = "${url}/v1"\n`);
   const task = path.join(dir, 'task');
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', process.execPath, BIN, '--home', home, 'run', task, '--harness', 'outlast', '--model', 'm', '--models', models, '--repeats', String(rollouts), '--concurrency', String(rollouts), ...extra], { encoding: 'utf8', env: { ...process.env, CI: '1', ...env }, maxBuffer: 64 << 20 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', process.execPath, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), BIN, '--home', home, 'run', task, '--harness', 'outlast', '--model', 'm', '--models', models, '--repeats', String(rollouts), '--concurrency', String(rollouts), ...extra], { encoding: 'utf8', env: { ...process.env, CI: '1', ...env }, maxBuffer: 64 << 20 });
   const m = /TIME (\S+) (\S+) (\S+) (\d+)/.exec(r.stderr);
   if (!m) throw new Error(`no timing: ${r.stderr.slice(-2000)}`);
   return { wall_s: Number(m[1]), cpu_s: Number(m[2]) + Number(m[3]), rss_mb: Number(m[4]) / 1024, ok: r.status === 0 };

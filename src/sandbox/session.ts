@@ -4,8 +4,8 @@
 // concurrent rollouts; bench/RESULTS.md, "Concurrent rollouts").
 //
 // A session is one streamed tree (run.ts) whose program is a small executor shell (EXECUTOR, below).
-// For each command outlast writes the command into a file of the session's directory (bound
-// read-only at SESSION_MOUNT) and its number on the executor's stdin. The executor runs it as
+// For each command outlast writes the command into the session directory's one command file (bound
+// read-only at SESSION_MOUNT) and the command's number on the executor's stdin. The executor runs it as
 // `/bin/sh -c 'cd "$OUTLAST_WORKDIR" || exit 125; . <file>'` (so cwd, $0, $# and a workdir it
 // cannot enter are an exec's), stdin /dev/null, stdout and stderr into the session's output; when
 // it exits, the executor kills every other process of the sandbox (`kill -KILL -1`: the whole PID
@@ -29,13 +29,16 @@ import type { StreamedTree } from './run.js';
 import { shQuote } from './run.js';
 import { DEFAULT_OUTPUT_BYTES, type ExecResult, type Sandbox, type SandboxSession, type SessionCommand, type SessionOptions } from './sandbox.js';
 
-/** The executor (dash). fd 3: commands in; fd 4: the session's output. */
+/** The file the next command is written to (one at a time: the next is written after the last one's marker). */
+const COMMAND_FILE = 'command';
+
+/** The executor (dash). fd 3: command numbers in; fd 4: the session's output. */
 export const EXECUTOR = [
   'exec 3<&0 4>&1 0</dev/null',
   'IFS= read -r K <&3 || exit 0',
   'cd /; unset OLDPWD',
   'while IFS= read -r n <&3; do',
-  `  /bin/sh -c "cd \\"\\$OUTLAST_WORKDIR\\" || exit 125; unset OLDPWD; . ${SESSION_MOUNT}/$n" >&4 2>&1 3<&- 4>&-`,
+  `  /bin/sh -c "cd \\"\\$OUTLAST_WORKDIR\\" || exit 125; unset OLDPWD; . ${SESSION_MOUNT}/${COMMAND_FILE}" >&4 2>&1 3<&- 4>&-`,
   '  c=$?',
   '  kill -KILL -1 2>/dev/null; kill -KILL -1 2>/dev/null',
   '  find /tmp /dev/shm -mindepth 1 -delete 2>/dev/null',
@@ -137,7 +140,7 @@ export class TreeSession implements SandboxSession {
     if (c.signal?.aborted) return Promise.resolve(base({ signal: 'SIGKILL', aborted: true }));
     const tree = this.ensure();
     const n = ++this.seq;
-    const file = path.join(this.dir!, String(n));
+    const file = path.join(this.dir!, COMMAND_FILE);
     const exports = Object.entries(c.env ?? {}).map(([k, v]) => `export ${k}=${shQuote(v)}\n`).join('');
     fs.writeFileSync(file, exports + c.command + '\n', { mode: 0o644 });
     const ooms = tree.oomKills();
@@ -158,7 +161,6 @@ export class TreeSession implements SandboxSession {
           clearTimeout(timer);
           c.signal?.removeEventListener('abort', onAbort);
           this.running = null;
-          fs.rmSync(file, { force: true });
           const oom = tree.oomKills() > ooms;
           resolve(base({ ...got, ...over, ...(over.timed_out || over.aborted ? { exit_code: null, signal: 'SIGKILL' } : {}), ...(oom ? { oom_killed: true } : {}) }));
         },

@@ -44,7 +44,7 @@ describe('sandbox sessions: each command as a fresh exec would run it', () => {
     const tag = uniqueSleep();
     const r = await s.exec(cmd(`sleep ${tag} & setsid sleep ${tag} & (sleep ${tag} &) ; nohup sh -c 'while :; do echo late; sleep 0.01; done' >/dev/null 2>&1 & echo started`));
     expect(r.output).toBe('started\n');
-    expect(await waitGone(tag, 1000)).toEqual([]);
+    expect(await waitGone(tag, 3000)).toEqual([]);
     const next = await s.exec(cmd('ps -e -o comm= | sort | tr "\\n" " "'));
     expect(next.output.trim().split(' ').filter((c) => c !== 'bwrap').sort()).toEqual(['ps', 'sh', 'sh', 'sort', 'tr'].sort());
   });
