@@ -86,6 +86,20 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
   const backlog: Array<{ e: TrajectoryEvent; where: { offset: number; length: number } }> = [];
   let indexError: Error | null = null;
   const flush = async (): Promise<void> => {
+    scheduled = false;
+    // All that waits in one transaction where the store can (events come in bursts: a turn's
+    // assistant, tool call and result; a commit each cost more than the rows).
+    if (backlog.length > 1 && ctx.store.applyEvents) {
+      const batch = backlog.slice();
+      try {
+        await ctx.store.applyEvents(spec.experiment_id, spec.rollout_id, trajectory, batch.map((b) => b.e), batch.map((b) => b.where));
+        backlog.splice(0, batch.length);
+        indexError = null;
+        return;
+      } catch {
+        // one at a time below, to take what the store can take and keep the rest
+      }
+    }
     while (backlog.length > 0) {
       const { e, where } = backlog[0]!;
       try {
@@ -98,9 +112,12 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
       indexError = null;
     }
   };
+  let scheduled = false;
   const index = (e: TrajectoryEvent, where: { offset: number; length: number }): void => {
     backlog.push({ e, where });
-    storeChain = storeChain.then(flush);
+    if (scheduled) return;
+    scheduled = true;
+    storeChain = storeChain.then(() => new Promise<void>((r) => setImmediate(r))).then(flush);
   };
   log.onEvent((e, where) => {
     index(e, where);

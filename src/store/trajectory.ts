@@ -101,8 +101,14 @@ export function fsyncMode(env: NodeJS.ProcessEnv = process.env): boolean | 'batc
 /** Events synced before append returns in batch mode: the ends of a rollout, and its grade. */
 const SYNC_NOW = new Set(['rollout.started', 'verifier.result', 'rollout.finished']);
 
-/** Bytes kept in reserve beside each open trajectory (`<file>.reserve`), given up when the disk fills. */
-export const RESERVE_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes kept in reserve beside each open trajectory (`<file>.reserve`), given up when the disk fills.
+ * What a rollout still records once the disk is full is its last tool result (capped output), its
+ * grade and its end: 1 MiB holds fifteen tool results at the default 64 KiB cap. (It was 8 MiB:
+ * writing 800 MB of zeros for a hundred concurrent rollouts cost 2 s of CPU and a burst of disk
+ * writes; bench/RESULTS.md, "Concurrent rollouts".)
+ */
+export const RESERVE_BYTES = 1024 * 1024;
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 /**

@@ -1,4 +1,4 @@
-// The trajectory writer on a disk that fills (a real 2 MiB tmpfs, as root): a line is durable before
+// The trajectory writer on a disk that fills (a real 512 KiB tmpfs, as root): a line is durable before
 // its seq is taken; a short write is cut off, never left as a fragment; the writer then fails for
 // good with DiskFull (naming the file and the bytes the line needed) and says so once; a resumed
 // writer continues the same seq once space is free. The log never holds a bad line or a gap.
@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DiskFull } from '../../src/core/errors.js';
-import { readTrajectory, TrajectoryWriter } from '../../src/store/trajectory.js';
+import { RESERVE_BYTES, readTrajectory, TrajectoryWriter } from '../../src/store/trajectory.js';
+
 import { fill, free, giveBack, isRoot, smallDisk, unmountAll } from '../helpers/disk.js';
 
 const note = (message: string) => ({ type: 'note' as const, level: 'info' as const, message });
@@ -15,9 +16,9 @@ describe.runIf(isRoot)('the trajectory writer on a full disk', () => {
   afterAll(unmountAll);
 
   it('cuts a short write off, keeps the seq free, fails for good, and a resumed writer continues', () => {
-    const disk = smallDisk('2m');
+    const disk = smallDisk('512k');
     const file = path.join(disk, 'r', 'trajectory.jsonl');
-    const w = new TrajectoryWriter(file, { reserve: true }); // no room for an 8 MiB reserve: goes without
+    const w = new TrajectoryWriter(file, { reserve: true }); // no room for a 1 MiB reserve: goes without
     expect(fs.existsSync(`${file}.reserve`)).toBe(false);
     const failures: Error[] = [];
     w.onFailure((e) => failures.push(e));
@@ -73,7 +74,7 @@ describe.runIf(isRoot)('the trajectory writer on a full disk', () => {
     const disk = smallDisk('16m');
     const file = path.join(disk, 'trajectory.jsonl');
     const w = new TrajectoryWriter(file, { reserve: true });
-    expect(fs.statSync(`${file}.reserve`).size).toBe(8 * 1024 * 1024);
+    expect(fs.statSync(`${file}.reserve`).size).toBe(RESERVE_BYTES);
     w.append(note('one'));
     fill(disk);
     const e = w.append(note('y'.repeat(16 * 1024)));

@@ -1,6 +1,7 @@
 // The worker side of the pool: rebuilds the experiment's context from the init message and runs
 // each rollout it is sent with runRollout, exactly as the runner would in-process. Its rollouts stop
 // (unfinished, resumable) when the runner says so or disconnects (the runner died).
+import type { TrajectoryEvent } from '../../core/events.js';
 import type { Task } from '../../core/types.js';
 import { startGateway, type Gateway } from '../../gateway/index.js';
 import { createHarness } from '../../harnesses/index.js';
@@ -23,7 +24,23 @@ interface Context {
   gateway: Gateway | null;
 }
 
-const send = (m: FromWorker): void => void process.send?.(m);
+/** Events for the runner's live display, sent together once per turn of the event loop (a message each cost more than the event). */
+let queued: { rollout_id: string; event: TrajectoryEvent }[] = [];
+const flush = (): void => {
+  if (!queued.length) return;
+  const events = queued;
+  queued = [];
+  process.send?.({ type: 'events', events } satisfies FromWorker);
+};
+const queue = (rollout_id: string, event: TrajectoryEvent): void => {
+  if (!queued.length) setImmediate(flush);
+  queued.push({ rollout_id, event });
+};
+/** Any other message goes after the events before it. */
+const send = (m: FromWorker): void => {
+  flush();
+  process.send?.(m);
+};
 
 async function setUp(init: InitMessage): Promise<Context> {
   const layout = new Layout(init.home);
@@ -61,7 +78,7 @@ async function runOne(ctx: Context, m: RunMessage, aborts: Map<string, AbortCont
       model: endpoint && ctx.gateway ? { gateway: ctx.gateway, endpoint } : undefined,
       signal: ac.signal,
       retryInfra: ctx.init.retryInfra,
-      onEvent: (event) => send({ type: 'event', rollout_id: id, event }),
+      onEvent: (event) => queue(id, event),
     });
     send({ type: 'result', rollout_id: id, result: { ...res, halted: res.halted ? toData(res.halted) : undefined } });
   } catch (e) {

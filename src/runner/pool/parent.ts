@@ -48,7 +48,7 @@ export class WorkerPool {
     child.on('message', (m: FromWorker) => {
       if (m.type === 'ready') ready();
       else if (m.type === 'fatal') fatal(fromData(m.error));
-      else if (m.type === 'event') pending.get(m.rollout_id)?.onEvent?.(m.event);
+      else if (m.type === 'events') for (const e of m.events) pending.get(e.rollout_id)?.onEvent?.(e.event);
       else {
         const p = pending.get(m.rollout_id);
         pending.delete(m.rollout_id);

@@ -44,7 +44,8 @@ export type WireResult = Omit<RolloutResult, 'halted'> & { halted?: ErrorData };
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'event'; rollout_id: string; event: TrajectoryEvent }
+  /** The events appended since the last message, in order (one message per turn of the worker's loop). */
+  | { type: 'events'; events: { rollout_id: string; event: TrajectoryEvent }[] }
   | { type: 'result'; rollout_id: string; result: WireResult }
   | { type: 'failed'; rollout_id: string; error: ErrorData }
   | { type: 'fatal'; error: ErrorData };
