@@ -2,6 +2,7 @@
 // redrawn in place (log-update); a rollout waiting out a provider outage says since when. Otherwise
 // (CI, pipes, files): one plain line per start and finish, and per outage's start and end.
 import { createLogUpdate } from 'log-update';
+import { oneLine } from '../core/errors.js';
 import type { TrajectoryEvent } from '../core/events.js';
 import type { ProgressListener } from '../runner/experiment.js';
 import type { RolloutResult } from '../runner/rollout.js';
@@ -68,7 +69,9 @@ export class Progress implements ProgressListener {
     else this.failed++;
     if (r.outcome === 'infra_error' || r.outcome === 'task_error') this.problems++;
     const took = a ? formatDuration(Date.now() - a.started) : '-';
-    const line = `done   ${id}  ${r.outcome ?? '-'}  score ${formatScore(r.score?.value)}${r.score?.passed ? ' (pass)' : ''}  ${took}${r.already_finished ? '  (already finished)' : ''}`;
+    // A rollout that was not graded says why on the same line.
+    const why = (r.outcome === 'infra_error' || r.outcome === 'task_error') && r.reason ? `  ${oneLine(r.reason).slice(0, 300)}` : '';
+    const line = `done   ${id}  ${r.outcome ?? '-'}  score ${formatScore(r.score?.value)}${r.score?.passed ? ' (pass)' : ''}  ${took}${r.already_finished ? '  (already finished)' : ''}${why}`;
     if (this.draw) {
       this.draw.clear();
       this.stream.write(line + '\n');

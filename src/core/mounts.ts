@@ -23,3 +23,5 @@ export const BROKER_SOCKET = `${BROKER_MOUNT}/agent-run.sock`;
 export const PYCACHE_MOUNT = '/outlast/pycache';
 /** A sandbox session's command files (sandbox/session.ts), read-only to the session. */
 export const SESSION_MOUNT = '/outlast/session';
+/** Where the verifier's shell reports what it could not run (verifiers/missing-commands.ts); writable by the verifier only. */
+export const VERIFIER_STATUS_MOUNT = '/outlast/status';

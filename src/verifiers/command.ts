@@ -16,12 +16,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BROKER_MOUNT, BROKER_SOCKET, HELPER_BIN_MOUNT, HELPER_PYTHON_MOUNT, TESTS_MOUNT, VERIFIER_LOGS_MOUNT } from '../core/mounts.js';
+import { UserError } from '../core/errors.js';
+import { BROKER_MOUNT, BROKER_SOCKET, HELPER_BIN_MOUNT, HELPER_PYTHON_MOUNT, TESTS_MOUNT, VERIFIER_LOGS_MOUNT, VERIFIER_STATUS_MOUNT } from '../core/mounts.js';
 import type { CommandVerifierConfig, Score, ScoreSource } from '../core/types.js';
 import { BASE_ENV, type ExecResult, type Mount } from '../sandbox/sandbox.js';
 import { AgentBroker, SOCKET_NAME } from './agent-broker.js';
 import { AGENT_RUN_SCRIPT, OUTLAST_AGENT_PY } from './agent-run-python.js';
 import { parseTestCounts } from './counts.js';
+import { BASH_ENV_FILE, BASH_ENV_SCRIPT, readMissingCommands } from './missing-commands.js';
 import { PYTHON_HARDENING, pycacheMounts } from './python-env.js';
 import { redactorFor } from './redact.js';
 import { outOfRange, readReward, type Reward } from './reward.js';
@@ -60,7 +62,15 @@ export class CommandVerifier implements Verifier {
     fs.mkdirSync(logsDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(logsDir, 0o700);
     await ctx.sandbox.adopt(logsDir);
-    const mounts: Mount[] = [{ host: logsDir, target: VERIFIER_LOGS_MOUNT, readonly: false }];
+    const statusDir = path.join(ctx.scratch, 'status');
+    fs.rmSync(statusDir, { recursive: true, force: true });
+    fs.mkdirSync(statusDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(statusDir, 0o700);
+    await ctx.sandbox.adopt(statusDir);
+    const mounts: Mount[] = [
+      { host: logsDir, target: VERIFIER_LOGS_MOUNT, readonly: false },
+      { host: statusDir, target: VERIFIER_STATUS_MOUNT, readonly: false },
+    ];
     const tests = await pristineTests(ctx);
     if (tests) mounts.push({ host: tests, target: TESTS_MOUNT, readonly: true });
     mounts.push(...writeHelper(path.join(ctx.scratch, 'helper')), ...(await pycacheMounts()));
@@ -74,6 +84,7 @@ export class CommandVerifier implements Verifier {
       OUTLAST_SEED: String(ctx.seed),
       PATH: `${HELPER_BIN_MOUNT}:${BASE_ENV.PATH}`,
       PYTHONPATH: HELPER_PYTHON_MOUNT,
+      BASH_ENV: `${HELPER_BIN_MOUNT}/${BASH_ENV_FILE}`,
     };
     let res: ExecResult;
     try {
@@ -105,9 +116,16 @@ export class CommandVerifier implements Verifier {
     // The sandbox could not run the agent's code at all: not the agent's doing.
     if (broker?.failure) throw new Error(`agent-run could not run the agent's code: ${broker.failure}`);
 
+    // A test script that could not run its tests is no grade (missing-commands.ts).
+    const missing = await readMissingCommands(statusDir, ctx.task.workdir);
+    if (missing && 'environment' in missing && missing.environment.length) {
+      const tail = redact(res.output).trimEnd().split('\n').slice(-5).join(' | ');
+      throw new UserError(`the tests could not run: ${missing.environment.map((c) => `\`${c}\``).join(', ')} not installed here (command not found)${tail ? `; last output: ${tail}` : ''}`);
+    }
     const reward = await readReward(logsDir);
     const agent: AgentSide = { phrases: broker?.phrases ?? new Set(), phrasesOverflow: broker?.phrasesOverflow ?? false, refused: broker?.refused };
-    const score = this.score(res, reward, agent, redact);
+    const score = missing && 'unreadable' in missing ? this.broken(res, `the verifier's report of missing commands ${missing.unreadable}`, redact) : this.score(res, reward, agent, redact);
+    if (missing && 'agent' in missing && missing.agent.length) score.details = { ...score.details, missing_commands: missing.agent };
     const kept = redactor.redact(res.output);
     const run: VerifyOutcome['run'] = { ...runOf(res), output: kept.text };
     if (kept.lines) run.redacted_lines = kept.lines;
@@ -116,6 +134,22 @@ export class CommandVerifier implements Verifier {
       if (broker.calls > broker.runs.length) run.agent_runs_unrecorded = broker.calls - broker.runs.length;
     }
     return { score, run };
+  }
+
+  /** A grade the grading's own files broke: the bottom of the range, with the reason. */
+  private broken(res: ExecResult, reason: string, redact: (s: string) => string): Score {
+    return { ...this.base(), value: Math.min(0, this.range[0]), passed: false, details: { source: 'verifier-status', reason: redact(reason), exit_code: res.exit_code } };
+  }
+
+  private base(): Pick<Score, 'grader' | 'graded_at'> {
+    return {
+      grader: {
+        verifier: this.kind,
+        version: this.version,
+        settings: { command: this.config.command, timeout_sec: this.config.timeout_sec, reward_range: this.range, score_from: this.from },
+      },
+      graded_at: new Date().toISOString(),
+    };
   }
 
   private score(res: ExecResult, reward: Reward | null, agent: AgentSide, redact: (s: string) => string): Score {
@@ -167,6 +201,7 @@ function writeHelper(dir: string): Mount[] {
   fs.mkdirSync(py, { recursive: true, mode: 0o755 });
   for (const d of [dir, bin, py]) fs.chmodSync(d, 0o755);
   fs.writeFileSync(path.join(bin, 'agent-run'), AGENT_RUN_SCRIPT, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, BASH_ENV_FILE), BASH_ENV_SCRIPT, { mode: 0o644 });
   fs.writeFileSync(path.join(py, 'outlast_agent.py'), OUTLAST_AGENT_PY, { mode: 0o644 });
   return [
     { host: bin, target: HELPER_BIN_MOUNT, readonly: true },
