@@ -21,3 +21,15 @@ export const BROKER_MOUNT = '/outlast/broker';
 export const BROKER_SOCKET = `${BROKER_MOUNT}/agent-run.sock`;
 /** Byte code of the system's Python, for PYTHONPYCACHEPREFIX (read-only; links to /usr's own caches). */
 export const PYCACHE_MOUNT = '/outlast/pycache';
+/** An external agent CLI's installed package (read-only: the agent cannot change the CLI that runs it). */
+export const CLI_MOUNT = '/outlast/cli';
+/** The Node.js runtime an external CLI needs, when it needs another than outlast's (read-only). */
+export const CLI_NODE_MOUNT = '/outlast/node';
+/** The external CLI's private HOME (its config files, sessions, native transcript); the agent's to write. */
+export const CLI_HOME_MOUNT = '/outlast/home';
+/** The directory of the gateway's per-rollout unix socket, the sandbox's only way out (read-only). */
+export const GATEWAY_MOUNT = '/outlast/gateway';
+/** The gateway's socket inside the sandbox. */
+export const GATEWAY_SOCKET = `${GATEWAY_MOUNT}/gateway.sock`;
+/** The external-CLI supervisor (forwarder, graceful stop) and the Node.js that runs it (read-only). */
+export const SUPERVISOR_MOUNT = '/outlast/harness';
