@@ -23,7 +23,8 @@ export function register(program: Command): void {
     .option('--loop', 'repeat the script from the start when it runs out')
     .option('--no-cache', 'do not report cached input tokens')
     .option('--api-key <key>', 'require this key from clients')
-    .action(async (opts: { script: string; port: number; ttftMs: number; tokensPerSec: number; loop?: boolean; cache: boolean; apiKey?: string }) => {
-      await runScriptedModelCli({ script: opts.script, port: opts.port, ttftMs: opts.ttftMs, tokensPerSec: opts.tokensPerSec, loop: opts.loop, cache: opts.cache, apiKey: opts.apiKey });
+    .option('--record <file>', 'append every request (body, path, headers without credentials) to FILE as JSON lines')
+    .action(async (opts: { script: string; port: number; ttftMs: number; tokensPerSec: number; loop?: boolean; cache: boolean; apiKey?: string; record?: string }) => {
+      await runScriptedModelCli({ script: opts.script, port: opts.port, ttftMs: opts.ttftMs, tokensPerSec: opts.tokensPerSec, loop: opts.loop, cache: opts.cache, apiKey: opts.apiKey, record: opts.record });
     });
 }

@@ -38,6 +38,17 @@ export interface IRTool {
    * string parameter `input`; calls to it go back to a Responses client as `custom_tool_call` items.
    */
   custom?: boolean;
+  /**
+   * A Responses client's `namespace` the tool belongs to. Offered to other protocols under the flat
+   * name `<namespace>__<tool>` (`name` holds it); calls to it go back with `name` = the tool and
+   * `namespace` set.
+   */
+  namespace?: string;
+  /**
+   * A Responses client's own `tool_search` (execution "client"), offered to other protocols as a
+   * function tool `tool_search`; calls to it go back as `tool_search_call` items.
+   */
+  tool_search?: boolean;
 }
 
 /** The one parameter of a custom tool when offered as a function tool. */

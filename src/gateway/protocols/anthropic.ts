@@ -21,7 +21,7 @@ import {
   untranslatable,
 } from '../ir.js';
 import { type Codec, type ParseOptions, type StreamDecoder, type StreamEncoder, sse } from './codec.js';
-import { systemMessage, toolMessage } from './content.js';
+import { systemMessage, toolMessage, toolsLoadedNote } from './content.js';
 
 const P: Protocol = 'anthropic';
 
@@ -51,17 +51,35 @@ function toolResultParts(content: unknown, where: string, opts: ParseOptions): I
   if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) throw invalid(`${where}.content must be a string or an array`);
   const out: IRPart[] = [];
+  const loaded: string[] = [];
   content.forEach((b, j) => {
     if (isObj(b) && b.type === 'text' && typeof b.text === 'string') out.push({ type: 'text', text: b.text });
     else if (isObj(b) && b.type === 'image') {
       const img = imagePart(b, `${where}.content.${j}`, opts);
       if (img) out.push(img);
-    } else if (opts.target !== P) throw untranslatable(`tool_result content of type "${isObj(b) ? String(b.type) : typeof b}"`, P, opts.target);
+    } else if (isObj(b) && b.type === 'tool_reference' && typeof b.tool_name === 'string') loaded.push(b.tool_name);
+    else if (opts.target !== P) throw untranslatable(`tool_result content of type "${isObj(b) ? String(b.type) : typeof b}"`, P, opts.target);
   });
+  // Tool search results (Claude Code's ToolSearch): the tools named join the request's tools.
+  if (loaded.length) out.push({ type: 'text', text: toolsLoadedNote(loaded) });
   return out;
 }
 
-function parseTools(tools: unknown, opts: ParseOptions): IRTool[] {
+/** The names of the tools that `tool_reference` blocks in tool results have loaded. */
+function referencedTools(messages: unknown[]): Set<string> {
+  const names = new Set<string>();
+  for (const m of messages) {
+    if (!isObj(m) || m.role !== 'user' || !Array.isArray(m.content)) continue;
+    for (const b of m.content) {
+      if (!isObj(b) || b.type !== 'tool_result' || !Array.isArray(b.content)) continue;
+      for (const c of b.content) if (isObj(c) && c.type === 'tool_reference' && typeof c.tool_name === 'string') names.add(c.tool_name);
+    }
+  }
+  return names;
+}
+
+/** Tool definitions. Toward other protocols a `defer_loading` tool is offered once a `tool_reference` loaded it. */
+function parseTools(tools: unknown, opts: ParseOptions, loaded: Set<string>): IRTool[] {
   if (tools === undefined || tools === null) return [];
   if (!Array.isArray(tools)) throw invalid('tools must be an array');
   const out: IRTool[] = [];
@@ -73,6 +91,7 @@ function parseTools(tools: unknown, opts: ParseOptions): IRTool[] {
     }
     if (typeof t.name !== 'string' || !t.name) throw invalid(`tools[${i}].name must be a non-empty string`);
     if (!isObj(t.input_schema)) throw invalid(`tools[${i}].input_schema must be an object`);
+    if (t.defer_loading === true && opts.target !== P && !loaded.has(t.name)) return;
     out.push({ name: t.name, description: typeof t.description === 'string' ? t.description : undefined, parameters: t.input_schema, strict: typeof t.strict === 'boolean' ? t.strict : undefined });
   });
   return out;
@@ -97,11 +116,16 @@ function parseToolChoice(tc: unknown): { choice?: IRToolChoice; parallel?: boole
   }
 }
 
+/** The texts of a system prompt: a string or text blocks (`cache_control` and other block fields are dropped). */
+function systemTexts(system: unknown, where: string): string[] {
+  if (typeof system === 'string') return [system];
+  if (!Array.isArray(system)) throw invalid(`${where} must be a string or an array of text blocks`);
+  return system.map((b: unknown) => (isObj(b) && typeof b.text === 'string' ? b.text : ''));
+}
+
 function parseSystem(system: unknown): IRMessage[] {
-  if (system === undefined) return [];
-  if (typeof system === 'string') return systemMessage([system]);
-  if (!Array.isArray(system)) throw invalid('system must be a string or an array of text blocks');
-  return systemMessage(system.map((b: unknown) => (isObj(b) && typeof b.text === 'string' ? b.text : '')));
+  if (system === undefined || system === null) return [];
+  return systemMessage(systemTexts(system, 'system'));
 }
 
 /** One content block of a message: a part of the turn, a tool message (tool_result), or nothing. */
@@ -135,7 +159,9 @@ function parseBlock(b: unknown, role: 'user' | 'assistant', bw: string, opts: Pa
 /** A message → IR messages: its tool results first (as tool messages), then the rest of the turn. */
 function parseMessage(m: unknown, where: string, opts: ParseOptions): IRMessage[] {
   if (!isObj(m)) throw invalid(`${where} must be an object`);
-  if (m.role !== 'user' && m.role !== 'assistant') throw invalid(`${where}.role must be "user" or "assistant"`);
+  // Claude Code sends its system prompt (and reminders) as `role: "system"` messages too; the API takes them.
+  if (m.role === 'system') return systemMessage(systemTexts(m.content, `${where}.content`));
+  if (m.role !== 'user' && m.role !== 'assistant') throw invalid(`${where}.role must be "user", "assistant" or "system"`);
   if (m.content === undefined) throw invalid(`${where}.content: field required`);
   const role = m.role;
   const out: IRMessage[] = [];
@@ -183,7 +209,7 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
   return {
     model: body.model,
     messages,
-    tools: parseTools(body.tools, opts),
+    tools: parseTools(body.tools, opts, opts.target === P ? new Set() : referencedTools(body.messages)),
     tool_choice: choice,
     parallel_tool_calls: parallel,
     max_tokens: body.max_tokens,

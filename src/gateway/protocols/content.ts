@@ -1,7 +1,7 @@
 // How message content crosses protocols where the target has no form for it: the separator that
 // joins text parts a target takes only as one string, the marker that carries a tool result's error
-// flag to protocols without one, and the note that introduces a tool result's images when they must
-// travel in a user message (Chat tool messages take text only). docs/gateway.md, "Translation", states
+// flag to protocols without one, the note that introduces a tool result's images when they must
+// travel in a user message (Chat tool messages take text only), and the note for loaded tools. docs/gateway.md, "Translation", states
 // each of these; the codecs use only what is here, so the rules hold in every direction.
 import type { IRMessage, IRPart } from '../ir.js';
 
@@ -14,6 +14,15 @@ export const TOOL_ERROR_MARKER = '[tool error]';
 /** Text before the images of a tool result that go to a Chat upstream in a user message. */
 export function toolImagesNote(callId: string): string {
   return `[images from the result of tool call ${callId}]`;
+}
+
+/**
+ * The text a tool result that loaded deferred tools becomes where the target has no form for it
+ * (Anthropic `tool_reference` blocks, Responses `tool_search_output` items): the tools themselves
+ * join the request's tool list.
+ */
+export function toolsLoadedNote(names: string[]): string {
+  return names.length ? `[tools loaded: ${names.join(', ')}]` : '[no tools found]';
 }
 
 /** The text parts of `parts`, joined with the separator. */

@@ -20,7 +20,8 @@ import {
   CUSTOM_TOOL_PARAM,
 } from '../ir.js';
 import { type Codec, type ParseOptions, type StreamDecoder, type StreamEncoder, sse } from './codec.js';
-import { TEXT_SEPARATOR, hasImage, markedParts, markedText, systemMessage, toolMessage } from './content.js';
+import { TEXT_SEPARATOR, hasImage, markedParts, markedText, systemMessage, toolMessage, toolsLoadedNote } from './content.js';
+import { TOOL_SEARCH_NAME, callForm, callItem, callName, customInput, loadedNames, parseResponsesTools } from './responses-tools.js';
 import { imageFromUrl, imageToUrl, openaiErrorBody, OPENAI_ERROR_TYPES } from './openai-chat.js';
 
 const P: Protocol = 'openai-responses';
@@ -39,34 +40,6 @@ function contentParts(content: unknown, where: string, opts: ParseOptions): IRPa
     } else if (p.type === 'input_image' && typeof p.image_url === 'string') {
       out.push(imageFromUrl(p.image_url, p.detail));
     } else if (opts.target !== P) throw untranslatable(`content part of type "${p.type}"`, P, opts.target);
-  });
-  return out;
-}
-
-function parseTools(tools: unknown, opts: ParseOptions): IRTool[] {
-  if (tools === undefined || tools === null) return [];
-  if (!Array.isArray(tools)) throw invalid('tools must be an array');
-  const out: IRTool[] = [];
-  tools.forEach((t, i) => {
-    if (!isObj(t)) throw invalid(`tools[${i}] must be an object`);
-    if (t.type === 'custom' && opts.target !== P) {
-      if (typeof t.name !== 'string' || !t.name) throw invalid(`tools[${i}].name must be a non-empty string`);
-      const f = isObj(t.format) ? t.format : null;
-      const grammar = f && f.type === 'grammar' && typeof f.definition === 'string' ? ` It must follow this ${String(f.syntax ?? '')} grammar:\n${f.definition}` : '';
-      out.push({
-        name: t.name,
-        description: typeof t.description === 'string' ? t.description : undefined,
-        parameters: { type: 'object', properties: { [CUSTOM_TOOL_PARAM]: { type: 'string', description: `The raw, free-form input of this tool.${grammar}` } }, required: [CUSTOM_TOOL_PARAM], additionalProperties: false },
-        custom: true,
-      });
-      return;
-    }
-    if (t.type !== 'function') {
-      if (opts.target !== P) throw untranslatable(`tool of type "${String(t.type)}"`, P, opts.target);
-      return;
-    }
-    if (typeof t.name !== 'string' || !t.name) throw invalid(`tools[${i}].name must be a non-empty string`);
-    out.push({ name: t.name, description: typeof t.description === 'string' ? t.description : undefined, parameters: t.parameters, strict: typeof t.strict === 'boolean' ? t.strict : undefined });
   });
   return out;
 }
@@ -106,6 +79,8 @@ function reasoningText(it: Record<string, any>): string {
 /** Input items → IR messages. Consecutive assistant-side items (messages, calls, reasoning) form one assistant turn. */
 class InputReader {
   readonly messages: IRMessage[] = [];
+  /** Tool definitions loaded by `tool_search_output` items. */
+  readonly loaded: unknown[] = [];
   private cur: IRPart[] | null = null;
   constructor(private readonly opts: ParseOptions) {}
   private assistant(): IRPart[] {
@@ -127,6 +102,18 @@ class InputReader {
     else if (it.role === 'system' || it.role === 'developer') this.push(...systemMessage(parts.flatMap((p) => (p.type === 'text' ? [p.text] : []))));
     else throw invalid(`${where}.role must be one of user, assistant, system, developer`);
   }
+  /** A client-run tool search: its call a `tool_search` function call, its output a tool result; the tools it loaded are kept. */
+  private toolSearch(it: Record<string, any>, where: string, type: string): void {
+    if (this.opts.target === P) return;
+    if (typeof it.call_id !== 'string') throw invalid(`${where}.call_id must be a string`);
+    if (type === 'tool_search_call') {
+      this.assistant().push({ type: 'tool_call', id: it.call_id, name: TOOL_SEARCH_NAME, arguments: typeof it.arguments === 'string' ? it.arguments : JSON.stringify(it.arguments ?? {}) });
+      return;
+    }
+    if (it.tools !== undefined && !Array.isArray(it.tools)) throw invalid(`${where}.tools must be an array`);
+    this.loaded.push(...(it.tools ?? []));
+    this.push(toolMessage(it.call_id, [{ type: 'text', text: toolsLoadedNote(loadedNames(it.tools)) }], false));
+  }
   item(it: unknown, where: string): void {
     if (!isObj(it)) throw invalid(`${where} must be an object`);
     const type = it.type ?? (it.role !== undefined ? 'message' : undefined);
@@ -135,12 +122,15 @@ class InputReader {
         return this.message(it, where);
       case 'function_call':
         if (typeof it.call_id !== 'string' || typeof it.name !== 'string') throw invalid(`${where}: function_call needs "call_id" and "name"`);
-        this.assistant().push({ type: 'tool_call', id: it.call_id, name: it.name, arguments: typeof it.arguments === 'string' ? it.arguments : JSON.stringify(it.arguments ?? {}) });
+        this.assistant().push({ type: 'tool_call', id: it.call_id, name: callName(it), arguments: typeof it.arguments === 'string' ? it.arguments : JSON.stringify(it.arguments ?? {}) });
         return;
       case 'custom_tool_call':
         if (typeof it.call_id !== 'string' || typeof it.name !== 'string') throw invalid(`${where}: custom_tool_call needs "call_id" and "name"`);
-        this.assistant().push({ type: 'tool_call', id: it.call_id, name: it.name, arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: typeof it.input === 'string' ? it.input : '' }) });
+        this.assistant().push({ type: 'tool_call', id: it.call_id, name: callName(it), arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: typeof it.input === 'string' ? it.input : '' }) });
         return;
+      case 'tool_search_call':
+      case 'tool_search_output':
+        return this.toolSearch(it, where, type);
       case 'custom_tool_call_output':
       case 'function_call_output': {
         if (typeof it.call_id !== 'string') throw invalid(`${where}.call_id must be a string`);
@@ -169,7 +159,7 @@ function parseRequest(body: unknown, opts: ParseOptions): IRRequest {
   return {
     model: body.model,
     messages: r.messages,
-    tools: parseTools(body.tools, opts),
+    tools: parseResponsesTools(body.tools, opts, r.loaded),
     tool_choice: parseToolChoice(body.tool_choice, opts),
     parallel_tool_calls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
     max_tokens: typeof body.max_output_tokens === 'number' ? body.max_output_tokens : undefined,
@@ -266,9 +256,9 @@ function parseResponse(body: unknown): IRResponse {
       const text = reasoningText(it);
       if (text) content.push({ type: 'reasoning', text });
     } else if (it.type === 'function_call') {
-      content.push({ type: 'tool_call', id: String(it.call_id ?? it.id ?? genId('call_')), name: String(it.name ?? ''), arguments: typeof it.arguments === 'string' ? it.arguments : '{}' });
+      content.push({ type: 'tool_call', id: String(it.call_id ?? it.id ?? genId('call_')), name: callName(it), arguments: typeof it.arguments === 'string' ? it.arguments : '{}' });
     } else if (it.type === 'custom_tool_call') {
-      content.push({ type: 'tool_call', id: String(it.call_id ?? it.id ?? genId('call_')), name: String(it.name ?? ''), arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: typeof it.input === 'string' ? it.input : '' }) });
+      content.push({ type: 'tool_call', id: String(it.call_id ?? it.id ?? genId('call_')), name: callName(it), arguments: JSON.stringify({ [CUSTOM_TOOL_PARAM]: typeof it.input === 'string' ? it.input : '' }) });
     }
   }
   const u = usageFromResponses(body.usage);
@@ -304,20 +294,7 @@ function responseObject(id: string, req: IRRequest, status: string, output: unkn
   };
 }
 
-function isCustom(req: IRRequest, name: string): boolean {
-  return req.tools.some((t) => t.custom && t.name === name);
-}
-
-/** The free-form input of a custom tool call made as a function call with `{"input": ...}`. */
-function customInput(args: string): string {
-  try {
-    const v = JSON.parse(args) as unknown;
-    if (isObj(v) && typeof v[CUSTOM_TOOL_PARAM] === 'string') return v[CUSTOM_TOOL_PARAM];
-  } catch {
-    /* not JSON: pass the text on as it is */
-  }
-  return args;
-}
+const ITEM_PREFIX = { function: 'fc_', custom: 'ctc_', tool_search: 'tsc_' } as const;
 
 function buildResponse(r: IRResponse, req: IRRequest): unknown {
   const output: unknown[] = [];
@@ -334,8 +311,7 @@ function buildResponse(r: IRResponse, req: IRRequest): unknown {
       output.push({ type: 'reasoning', id: genId('rs_'), summary: [], content: [{ type: 'reasoning_text', text: p.text }] });
     } else if (p.type === 'tool_call') {
       flushText();
-      if (isCustom(req, p.name)) output.push({ type: 'custom_tool_call', id: genId('ctc_'), call_id: p.id, name: p.name, input: customInput(p.arguments), status: 'completed' });
-      else output.push({ type: 'function_call', id: genId('fc_'), call_id: p.id, name: p.name, arguments: p.arguments, status: 'completed' });
+      output.push(callItem(req, { id: genId(ITEM_PREFIX[callForm(req, p.name).kind]), call_id: p.id, name: p.name, args: p.arguments }, 'completed'));
     }
   }
   flushText();
@@ -407,7 +383,7 @@ class ResponsesDecoder implements StreamDecoder {
     if (item.type !== 'custom_tool_call' && item.type !== 'function_call') return;
     const t = this.tools++;
     this.toolOfOutput.set(oi, t);
-    out.push({ type: 'tool_call_start', index: t, id: String(item.call_id ?? item.id ?? genId('call_')), name: String(item.name ?? '') });
+    out.push({ type: 'tool_call_start', index: t, id: String(item.call_id ?? item.id ?? genId('call_')), name: callName(item) });
     if (item.type === 'custom_tool_call') this.customInput.set(oi, '');
     else if (typeof item.arguments === 'string' && item.arguments) {
       this.argsSeen.add(t);
@@ -449,7 +425,7 @@ class ResponsesDecoder implements StreamDecoder {
 type OpenItem =
   | { kind: 'message'; id: string; index: number; text: string }
   | { kind: 'reasoning'; id: string; index: number; text: string }
-  | { kind: 'tool'; id: string; index: number; call_id: string; name: string; args: string; custom: boolean };
+  | { kind: 'tool'; id: string; index: number; call_id: string; name: string; args: string; form: ReturnType<typeof callForm> };
 
 class ResponsesEncoder implements StreamEncoder {
   private seq = 0;
@@ -487,15 +463,16 @@ class ResponsesEncoder implements StreamEncoder {
       s += this.ev('response.reasoning_text.done', { item_id: it.id, output_index: it.index, content_index: 0, text: it.text });
       s += this.ev('response.content_part.done', { item_id: it.id, output_index: it.index, content_index: 0, part });
       item = { type: 'reasoning', id: it.id, summary: [], content: [part] };
-    } else if (it.custom) {
-      // The function-call arguments were held back: the input is only known once they are complete.
-      const input = customInput(it.args);
-      if (input) s += this.ev('response.custom_tool_call_input.delta', { item_id: it.id, output_index: it.index, delta: input });
-      s += this.ev('response.custom_tool_call_input.done', { item_id: it.id, output_index: it.index, input });
-      item = { type: 'custom_tool_call', id: it.id, call_id: it.call_id, name: it.name, input, status: 'completed' };
     } else {
-      s += this.ev('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, name: it.name, arguments: it.args });
-      item = { type: 'function_call', id: it.id, call_id: it.call_id, name: it.name, arguments: it.args, status: 'completed' };
+      item = callItem(this.req, { id: it.id, call_id: it.call_id, name: it.name, args: it.args }, 'completed');
+      if (it.form.kind === 'custom') {
+        // The function-call arguments were held back: the input is only known once they are complete.
+        const input = customInput(it.args);
+        if (input) s += this.ev('response.custom_tool_call_input.delta', { item_id: it.id, output_index: it.index, delta: input });
+        s += this.ev('response.custom_tool_call_input.done', { item_id: it.id, output_index: it.index, input });
+      } else if (it.form.kind === 'function') {
+        s += this.ev('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, name: it.form.name, arguments: it.args });
+      }
     }
     this.output[it.index] = item;
     return s + this.ev('response.output_item.done', { output_index: it.index, item });
@@ -528,13 +505,11 @@ class ResponsesEncoder implements StreamEncoder {
       case 'tool_call_start': {
         s += this.close();
         const index = this.output.length;
-        const custom = isCustom(this.req, ev.name);
-        const it = { kind: 'tool' as const, id: genId(custom ? 'ctc_' : 'fc_'), index, call_id: ev.id, name: ev.name, args: '', custom };
+        const form = callForm(this.req, ev.name);
+        const it = { kind: 'tool' as const, id: genId(ITEM_PREFIX[form.kind]), index, call_id: ev.id, name: ev.name, args: '', form };
         this.open = it;
         this.tools.set(ev.index, it);
-        const item = custom
-          ? { type: 'custom_tool_call', id: it.id, call_id: ev.id, name: ev.name, input: '', status: 'in_progress' }
-          : { type: 'function_call', id: it.id, call_id: ev.id, name: ev.name, arguments: '', status: 'in_progress' };
+        const item = callItem(this.req, { id: it.id, call_id: ev.id, name: ev.name, args: '' }, 'in_progress');
         this.output.push(item);
         return s + this.ev('response.output_item.added', { output_index: index, item });
       }
@@ -542,7 +517,8 @@ class ResponsesEncoder implements StreamEncoder {
         const it = this.tools.get(ev.index);
         if (!it) return s;
         it.args += ev.arguments;
-        if (it.custom) return s;
+        // custom and tool-search calls have no argument deltas: their input goes out once complete
+        if (it.form.kind !== 'function') return s;
         return s + this.ev('response.function_call_arguments.delta', { item_id: it.id, output_index: it.index, delta: ev.arguments });
       }
       case 'finish':

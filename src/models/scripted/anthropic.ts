@@ -51,7 +51,7 @@ function hasCacheControl(v: unknown): boolean {
 /** One Anthropic message, normalised: an assistant turn, or a user turn's tool results (each its own message) then its other content. */
 function normalizeTurn(m: any): NormalizedMessage[] {
   const messages: NormalizedMessage[] = [];
-  if (typeof m.content === 'string' || !Array.isArray(m.content)) return [{ role: m.role, text: contentText(m.content ?? '') }];
+  if (m.role === 'system' || typeof m.content === 'string' || !Array.isArray(m.content)) return [{ role: m.role, text: contentText(m.content ?? '') }];
   if (m.role === 'assistant') {
     const msg: NormalizedMessage = { role: 'assistant', text: '' };
     const texts: string[] = [];
@@ -101,7 +101,7 @@ export const anthropic: ProtocolHandler = {
     if (body.max_tokens !== undefined && (typeof body.max_tokens !== 'number' || body.max_tokens < 1)) return 'max_tokens: Input should be a positive integer';
     for (let i = from; i < body.messages.length; i++) {
       const m = body.messages[i];
-      if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) return `messages.${i}.role: Input should be 'user' or 'assistant'`;
+      if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system')) return `messages.${i}.role: Input should be 'user', 'assistant' or 'system'`;
     }
     return null;
   },

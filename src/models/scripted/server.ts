@@ -14,6 +14,7 @@ import { responses } from './responses.js';
 import { BodyReader, type ReadBody } from './body.js';
 import { conversation } from './conversation.js';
 import { parseTurn } from './script.js';
+import { appendRecord } from './record.js';
 import { streamEvents } from './sse.js';
 import { PrefixCache, inputTokens, promptText, promptTokens } from './tokens.js';
 import type { NormalizedMessage, NormalizedTool, RecordedRequest, ScriptedModel, ScriptedModelOptions, ScriptedTurn } from './types.js';
@@ -68,6 +69,7 @@ class ScriptedServer {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     const seq = ++this.seq;
+    const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
     const looksAnthropic = path.startsWith('/v1/messages') || 'anthropic-version' in headers;
     const guess: ProtocolHandler = ROUTES[path] ?? (looksAnthropic ? anthropic : chat);
     res.setHeader(guess === anthropic ? 'request-id' : 'x-request-id', `req_scripted_${seq}`);
@@ -99,8 +101,10 @@ class ScriptedServer {
     const chunks = await readBody(req);
     if (chunks === undefined) return; // the client went away mid-request
     if (chunks === null) return this.error(res, handler, 413, `request body over ${MAX_BODY_BYTES} bytes`);
+    const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (this.opts.record_file) appendRecord(this.opts.record_file, { seq, at: Date.now(), protocol: handler.protocol, method: req.method, path, query, headers, body: parsedOrText(raw) });
     try {
-      await this.answer(res, { handler, path, headers, isCount, arrival, seq }, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      await this.answer(res, { handler, path, headers, isCount, arrival, seq }, raw);
     } finally {
       this.busy[0]! += performance.now() - arrival;
     }
@@ -310,6 +314,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function parsedOrText(raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 function drain(req: IncomingMessage): Promise<void> {

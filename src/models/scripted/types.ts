@@ -106,6 +106,8 @@ export interface ScriptedModelOptions {
   busy?: Float64Array;
   /** Keep every request in `requests` (default true; a long benchmark turns it off). */
   record_requests?: boolean;
+  /** Append every POST request (its parsed body, path, query and headers with credentials redacted) to this file as one JSON line (record.ts). */
+  record_file?: string;
 }
 
 export interface RecordedRequest {
