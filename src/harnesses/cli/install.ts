@@ -104,7 +104,7 @@ function runNpm(args: string[], env: NodeJS.ProcessEnv | undefined, say: (l: str
     const onData = (d: Buffer) => {
       const s = d.toString();
       tail = (tail + s).slice(-4000);
-      for (const line of s.split('\n')) if (line.trim() && !/^npm (http fetch|warn (EBADENGINE|install-scripts))|^npm warn\s*$/.test(line)) say(`  ${line.trimEnd()}`);
+      for (const line of s.split('\n')) if (line.trim() && !/^npm (http (fetch|cache)|warn (EBADENGINE|install-scripts))|^npm warn\s*$/.test(line)) say(`  ${line.trimEnd()}`);
     };
     p.stdout.on('data', onData);
     p.stderr.on('data', onData);
