@@ -31,7 +31,7 @@ describe('qwen-code', () => {
       expect(finished.totals).toMatchObject({ tool_calls: 1, turns: 2 });
       // the native transcript is kept, and its tool result is in the log
       expect(fs.readdirSync(path.join(dir, 'cli', '.outlast'))).toContain('stdout.jsonl');
-      expect(ofType(events, 'tool.result').map((e) => e.output)).toEqual([ANSWER]);
+      expect(ofType(events, 'tool.result').map((e) => e.output.trim())).toEqual([ANSWER]);
     }, 240_000);
   }
 });

@@ -2,10 +2,12 @@
 // one generic runner (harness.ts). A new CLI is a new spec file listed here. See docs/harnesses.md.
 import type { CliSpec } from './spec.js';
 import { CLAUDE_CODE } from './claude-code.js';
+import { CODEX } from './codex.js';
 import { QWEN_CODE } from './qwen-code.js';
 
 export const CLI_SPECS: Record<string, CliSpec> = {
   [CLAUDE_CODE.name]: CLAUDE_CODE,
+  [CODEX.name]: CODEX,
   [QWEN_CODE.name]: QWEN_CODE,
 };
 

@@ -2,9 +2,9 @@
 // machine-readable output (`.outlast/stdout.jsonl`, stderr beside it) are copied into the rollout's
 // folder (`cli/`) as an artifact, with size limits and without symbolic links (the HOME is the
 // agent's to write, so it is read like any agent-made tree). Where the output is a stream of
-// Anthropic-shaped messages (Claude Code's and Qwen Code's `stream-json`), its tool calls and results
-// become `tool.call`/`tool.result` events marked `source: "transcript"`: they add what the gateway
-// never sees (what a tool returned), and they are the CLI's word, not a measurement: every count
+// Anthropic-shaped messages (Claude Code's and Qwen Code's `stream-json`) or of Codex's `exec --json`
+// items, its tool calls and results become `tool.call`/`tool.result` events marked `source:
+// "transcript"`: they add what the gateway never sees (what a tool returned), and they are the CLI's word, not a measurement: every count
 // outlast reports comes from the gateway's record (record.ts).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -68,10 +68,19 @@ export async function mapTranscript(file: string, log: TrajectoryWriter): Promis
   let results = 0;
   for (const line of got.data.toString('utf8').split('\n')) {
     if (!line.startsWith('{')) continue;
-    let msg: { type?: string; message?: { content?: unknown } };
+    let msg: { type?: string; message?: { content?: unknown }; item?: Record<string, unknown> };
     try {
       msg = JSON.parse(line);
     } catch {
+      continue;
+    }
+    // Codex's `exec --json`: a finished command is one item with its output.
+    const it = msg.item;
+    if (msg.type === 'item.completed' && it && it.type === 'command_execution' && typeof it.id === 'string') {
+      log.append({ type: 'tool.call', call_id: it.id, name: 'shell', arguments: { command: it.command }, source: 'transcript' } as NewEvent);
+      const out = capped(typeof it.aggregated_output === 'string' ? it.aggregated_output : '');
+      log.append({ type: 'tool.result', call_id: it.id, name: 'shell', exit_code: typeof it.exit_code === 'number' ? it.exit_code : null, duration_ms: 0, ...out, timed_out: false, source: 'transcript' } as NewEvent);
+      results++;
       continue;
     }
     const content = msg.message?.content;
