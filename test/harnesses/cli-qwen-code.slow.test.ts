@@ -1,37 +1,4 @@
-// Qwen Code, the real CLI from the npm registry, as a harness: driven by the scripted model through
-// the gateway, in the bwrap sandbox, it edits the task's workspace and the verifier passes it, in
-// each of the three protocols (the gateway's upstream and Qwen Code's own --auth-type alike).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOLS, cleanup, ofType } from './helpers.js';
-import { ANSWER, answerTask, expectMeteredEqualsServed, runCli, startCliEnv, type CliEnv } from './cli-helpers.js';
-import fs from 'node:fs';
-import path from 'node:path';
+// qwen-code, the real CLI from the npm registry, as a harness: the shared external-CLI suite (cli-suite.ts).
+import { cliSuite } from './cli-suite.js';
 
-let env: CliEnv;
-beforeAll(async () => {
-  env = await startCliEnv();
-});
-afterAll(async () => {
-  await env?.close();
-  cleanup();
-});
-
-describe('qwen-code', () => {
-  for (const upstream of PROTOCOLS) {
-    it(`edits the workspace and passes (${upstream})`, async () => {
-      env.served.length = 0;
-      const task = await answerTask();
-      const { result, events, workspace, dir } = await runCli(env, 'qwen-code', task, { upstream });
-      expect(result, result.reason).toMatchObject({ outcome: 'completed', score: { passed: true } });
-      expect(fs.readFileSync(path.join(workspace, 'answer.txt'), 'utf8')).toBe(`${ANSWER}\n`);
-      expectMeteredEqualsServed(events, env.served);
-      const requests = ofType(events, 'model.request');
-      expect(new Set(requests.map((e) => e.client_protocol))).toEqual(new Set([upstream]));
-      const finished = ofType(events, 'rollout.finished')[0]!;
-      expect(finished.totals).toMatchObject({ tool_calls: 1, turns: 2 });
-      // the native transcript is kept, and its tool result is in the log
-      expect(fs.readdirSync(path.join(dir, 'cli', '.outlast'))).toContain('stdout.jsonl');
-      expect(ofType(events, 'tool.result').map((e) => e.output.trim())).toEqual([ANSWER]);
-    }, 240_000);
-  }
-});
+cliSuite('qwen-code', { client: null, mapsToolResults: true });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI_HOME_MOUNT, CLI_MOUNT, CLI_NODE_MOUNT, GATEWAY_MOUNT, GATEWAY_SOCKET, SUPERVISOR_MOUNT } from '../../core/mounts.js';
 import type { Outcome, Protocol } from '../../core/types.js';
-import { UserError } from '../../core/errors.js';
+import { UserError, oneLine } from '../../core/errors.js';
 import { BASE_ENV, type Mount } from '../../sandbox/sandbox.js';
 import { removeTree } from '../../sandbox/tree.js';
 import type { Harness, HarnessContext, HarnessResult } from '../harness.js';
@@ -84,8 +84,8 @@ export class CliHarness implements Harness {
     if (!m) throw new Error(`harness ${spec.name} needs a model`);
     if (!m.listenUnix) throw new Error(`harness ${spec.name}: the gateway offers no per-rollout unix socket`);
     const protocol = clientProtocol(spec, m.endpoint.protocol, this.s.protocol);
-    const modules = await ensureInstalled(spec.package, { executables: spec.executables });
     const nodeModules = spec.node ? await ensureInstalled(spec.node) : null;
+    const modules = await ensureInstalled(spec.package, { executables: spec.executables, ...(nodeModules ? { nodeBinDir: path.join(nodeModules, spec.node!.name, 'bin') } : {}) });
     if (ctx.signal.aborted) return { outcome: 'timeout', reason: 'stopped before the CLI started', tool_calls: 0, turns: 0 };
 
     const limitSec = ctx.limits.wall_time_sec ?? ctx.task.agent_timeout_sec;
@@ -115,7 +115,7 @@ export class CliHarness implements Harness {
         prompt: cliPrompt(ctx.task.instruction, tracker),
         home: CLI_HOME_MOUNT,
         workdir: ctx.task.workdir,
-        modules: CLI_MOUNT,
+        modules: `${CLI_MOUNT}/node_modules`,
         node,
       };
       for (const [rel, content] of Object.entries(spec.files(r))) {
@@ -127,17 +127,18 @@ export class CliHarness implements Harness {
       await ctx.sandbox.adopt(home);
 
       const mounts: Mount[] = [
-        { host: modules, target: CLI_MOUNT, readonly: true },
+        // the install folder (node_modules inside it, so Node's module resolution finds the dependencies)
+        { host: path.dirname(modules), target: CLI_MOUNT, readonly: true },
         { host: gwDir, target: GATEWAY_MOUNT, readonly: true },
         { host: home, target: CLI_HOME_MOUNT, readonly: false },
         { host: supervisorFile(), target: `${SUPERVISOR_MOUNT}/supervisor.mjs`, readonly: true },
         { host: process.execPath, target: `${SUPERVISOR_MOUNT}/node`, readonly: true },
         ...(nodeModules ? [{ host: nodeModules, target: CLI_NODE_MOUNT, readonly: true }] : []),
       ];
-      const bin = `${CLI_MOUNT}/${spec.bin.path}`;
+      const bin = `${r.modules}/${spec.bin.path}`;
       const orders: SupervisorOrders = {
         argv: [...(spec.bin.node ? [node] : []), bin, ...spec.args(r)],
-        env: { ...BASE_ENV, PATH: `${path.posix.dirname(node)}:${CLI_MOUNT}/.bin:${BASE_ENV.PATH}`, ...spec.env(r), HOME: CLI_HOME_MOUNT },
+        env: { ...BASE_ENV, PATH: `${path.posix.dirname(node)}:${r.modules}/.bin:${BASE_ENV.PATH}`, ...spec.env(r), HOME: CLI_HOME_MOUNT },
         cwd: ctx.task.workdir,
         socket: GATEWAY_SOCKET,
         port: FORWARD_PORT,
@@ -207,7 +208,7 @@ export class CliHarness implements Harness {
     if (exit.code === 0) return { ...counts, outcome: 'completed', reason: `${this.spec.name} finished (exit 0)` };
     const f = record.lastFailure;
     if (f && record.endedByInfra()) return { ...counts, outcome: 'infra_error', reason: `${this.spec.name} exited ${exit.code ?? exit.signal} after the gateway answered ${f.status} (${f.kind}: ${f.message.slice(0, 200)})` };
-    return { ...counts, outcome: 'completed', reason: `${this.spec.name} exited with ${exit.code ?? exit.signal}` };
+    return { ...counts, outcome: 'completed', reason: `${this.spec.name} exited with ${exit.code ?? exit.signal}${exit.stderr_tail ? `: ${oneLine(exit.stderr_tail).slice(-300)}` : ''}` };
   }
 }
 
@@ -216,6 +217,8 @@ interface Exit {
   signal: string | null;
   stopped: boolean;
   error?: string;
+  /** The end of the CLI's stderr, when it exited non-zero (the CLI's words: shown, never parsed). */
+  stderr_tail?: string;
 }
 
 /** The supervisor's last line. */

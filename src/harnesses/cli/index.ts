@@ -3,11 +3,13 @@
 import type { CliSpec } from './spec.js';
 import { CLAUDE_CODE } from './claude-code.js';
 import { CODEX } from './codex.js';
+import { OPENCLAW } from './openclaw.js';
 import { QWEN_CODE } from './qwen-code.js';
 
 export const CLI_SPECS: Record<string, CliSpec> = {
   [CLAUDE_CODE.name]: CLAUDE_CODE,
   [CODEX.name]: CODEX,
+  [OPENCLAW.name]: OPENCLAW,
   [QWEN_CODE.name]: QWEN_CODE,
 };
 

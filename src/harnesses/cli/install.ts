@@ -35,6 +35,8 @@ export interface InstallOptions {
   env?: NodeJS.ProcessEnv;
   /** Files of the package (relative to node_modules) to make executable after the install. */
   executables?: readonly string[];
+  /** A folder with the `node` the package's install scripts must run with (first on npm's PATH). */
+  nodeBinDir?: string;
 }
 
 /** Installs concurrently asked for in this process share one npm run. */
@@ -58,10 +60,15 @@ async function install(pkg: NpmPackage, dir: string, opts: InstallOptions): Prom
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = `${dir}.partial-${process.pid}-${Date.now()}`;
   fs.mkdirSync(tmp, { recursive: true });
+  // The install's own package.json: npm runs the install scripts of the packages its allowScripts
+  // names (the CLI's own, when its spec asks), and of no other.
+  fs.writeFileSync(path.join(tmp, 'package.json'), JSON.stringify({ name: 'outlast-cli-install', private: true, allowScripts: pkg.scripts ? { [pkg.name]: true } : {} }) + '\n');
   const registry = await npmRegistry(opts.env);
   say(`outlast: installing ${spec} from ${registry} into ${dir}`);
   const args = ['install', '--prefix', tmp, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel', 'http', ...(pkg.scripts ? [] : ['--ignore-scripts']), spec];
-  const { code, tail } = await runNpm(args, opts.env, say);
+  const base = opts.env ?? process.env;
+  const env = opts.nodeBinDir ? { ...base, PATH: `${opts.nodeBinDir}${path.delimiter}${base.PATH ?? ''}` } : base;
+  const { code, tail } = await runNpm(args, env, say);
   if (code !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw new UserError(installError(spec, registry, tail));

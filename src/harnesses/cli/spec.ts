@@ -8,7 +8,7 @@ import type { Protocol } from '../../core/types.js';
 export interface NpmPackage {
   name: string;
   version: string;
-  /** Run the package's install scripts (default false: nothing runs at install time but npm). */
+  /** Run the install scripts of this package (not of its dependencies; default false: nothing runs at install time but npm). */
   scripts?: boolean;
 }
 

@@ -58,6 +58,23 @@ function forwarder(port: number, socket: string): Promise<net.Server> {
   });
 }
 
+/** The last `n` bytes of a file ('' when unreadable). */
+function tailOf(file: string, n: number): string {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(n, size));
+      fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+      return buf.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
 async function main(): Promise<void> {
   const o = JSON.parse(await readStdin()) as SupervisorOrders;
   if (o.port) await forwarder(o.port, o.socket);
@@ -89,7 +106,8 @@ async function main(): Promise<void> {
   child.on('exit', (code, signal) => {
     clearInterval(poll);
     group('SIGKILL'); // whatever the CLI left running in its group
-    process.stdout.write(`\n${EXIT_LINE}${JSON.stringify({ code, signal, stopped })}\n`);
+    const tail = code === 0 ? undefined : tailOf(o.stderr_file, 1500);
+    process.stdout.write(`\n${EXIT_LINE}${JSON.stringify({ code, signal, stopped, ...(tail ? { stderr_tail: tail } : {}) })}\n`);
     process.exit(code ?? 128);
   });
 }
