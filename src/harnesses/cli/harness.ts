@@ -84,8 +84,7 @@ export class CliHarness implements Harness {
     if (!m) throw new Error(`harness ${spec.name} needs a model`);
     if (!m.listenUnix) throw new Error(`harness ${spec.name}: the gateway offers no per-rollout unix socket`);
     const protocol = clientProtocol(spec, m.endpoint.protocol, this.s.protocol);
-    const nodeModules = spec.node ? await ensureInstalled(spec.node) : null;
-    const modules = await ensureInstalled(spec.package, { executables: spec.executables, ...(nodeModules ? { nodeBinDir: path.join(nodeModules, spec.node!.name, 'bin') } : {}) });
+    const { modules, nodeModules } = await install(spec);
     if (ctx.signal.aborted) return { outcome: 'timeout', reason: 'stopped before the CLI started', tool_calls: 0, turns: 0 };
 
     const limitSec = ctx.limits.wall_time_sec ?? ctx.task.agent_timeout_sec;
@@ -152,10 +151,16 @@ export class CliHarness implements Harness {
       // exec is still there a little later, its whole tree is killed from outside.
       const kill = new AbortController();
       let stopped: { outcome: Outcome; reason: string } | null = null;
+      // The log's listeners stay for the rollout's life: once the exec is over they do nothing.
+      let live = true;
       const stop = (outcome: Outcome, reason: string) => {
-        if (stopped) return;
+        if (stopped || !live) return;
         stopped = { outcome, reason };
-        fs.writeFileSync(path.join(gwDir, 'stop'), reason);
+        try {
+          fs.writeFileSync(path.join(gwDir, 'stop'), reason);
+        } catch {
+          kill.abort(); // no way to ask: the kill is all that is left
+        }
         setTimeout(() => kill.abort(), orders.grace_ms + 2000).unref();
       };
       const check = () => {
@@ -165,6 +170,7 @@ export class CliHarness implements Harness {
         if (why) stop('budget_exhausted', why);
       };
       ctx.log.onEvent((e) => {
+        if (!live) return;
         tracker.observe(e);
         record.observe(e);
         if (!stopped) check();
@@ -177,6 +183,7 @@ export class CliHarness implements Harness {
       try {
         res = await ctx.sandbox.exec({ command: `exec ${SUPERVISOR_MOUNT}/node ${SUPERVISOR_MOUNT}/supervisor.mjs`, workspace: ctx.workspace, workdir: ctx.task.workdir, mounts, env: { HOME: CLI_HOME_MOUNT }, limits: sandboxLimits, stdin: JSON.stringify(orders), signal: kill.signal });
       } finally {
+        live = false;
         clearInterval(tick);
         ctx.signal.removeEventListener('abort', onAbort);
       }
@@ -209,6 +216,21 @@ export class CliHarness implements Harness {
     const f = record.lastFailure;
     if (f && record.endedByInfra()) return { ...counts, outcome: 'infra_error', reason: `${this.spec.name} exited ${exit.code ?? exit.signal} after the gateway answered ${f.status} (${f.kind}: ${f.message.slice(0, 200)})` };
     return { ...counts, outcome: 'completed', reason: `${this.spec.name} exited with ${exit.code ?? exit.signal}${exit.stderr_tail ? `: ${oneLine(exit.stderr_tail).slice(-300)}` : ''}` };
+  }
+}
+
+/**
+ * The CLI (and the Node it needs) from the install cache, installed on first use. A failed install
+ * (offline) is the infrastructure's failure, not the task's: a plain error, so the rollout ends
+ * infra_error (resumable) with the install's one line.
+ */
+async function install(spec: CliSpec): Promise<{ modules: string; nodeModules: string | null }> {
+  try {
+    const nodeModules = spec.node ? await ensureInstalled(spec.node) : null;
+    const modules = await ensureInstalled(spec.package, { executables: spec.executables, ...(nodeModules ? { nodeBinDir: path.join(nodeModules, spec.node!.name, 'bin') } : {}) });
+    return { modules, nodeModules };
+  } catch (err) {
+    throw new Error((err as Error).message);
   }
 }
 
