@@ -17,3 +17,4 @@ export { startScriptedModelThread, type ScriptedModelThread } from './thread.js'
 export { loadScript, parseScriptText, parseTurn } from './script.js';
 export { countTokens, inputTokens, promptText } from './tokens.js';
 export { thinkingSignature } from './anthropic.js';
+export { cliEditPolicy, BUILTIN_POLICIES, type CliEditSpec } from './cli-edit.js';

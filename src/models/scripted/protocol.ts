@@ -17,8 +17,10 @@ export interface ReplyToolCall {
   /** The id from the script, or undefined (the protocol then generates one). */
   id?: string;
   name: string;
-  /** The arguments as a JSON string. */
+  /** The arguments as a JSON string (`{"input": ...}` for a custom tool call). */
   arguments: string;
+  /** A custom tool call's free-form input (Responses renders a `custom_tool_call`). */
+  input?: string;
 }
 
 /** A turn ready to render: what to say and the usage to report. */
@@ -65,7 +67,9 @@ export function outputTokens(turn: Pick<Reply, 'text' | 'reasoning' | 'toolCalls
 }
 
 export function toReplyCalls(turn: ScriptedTurn): ReplyToolCall[] {
-  return (turn.tool_calls ?? []).map((c) => ({ id: c.id, name: c.name, arguments: JSON.stringify(c.arguments ?? {}) }));
+  return (turn.tool_calls ?? []).map((c) =>
+    c.input !== undefined ? { id: c.id, name: c.name, arguments: JSON.stringify({ input: c.input }), input: c.input } : { id: c.id, name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
+  );
 }
 
 /** Parse tool-call arguments JSON, keeping the raw string when it does not parse. */

@@ -40,14 +40,11 @@ function items(r: Reply): Items {
       content: [{ type: 'output_text', text: r.text, annotations: [], logprobs: [] }],
     };
   }
-  out.calls = r.toolCalls.map((c, i) => ({
-    id: `fc_${r.turn}_${i}`,
-    type: 'function_call',
-    status: 'completed',
-    call_id: callId(r, i),
-    name: c.name,
-    arguments: c.arguments,
-  }));
+  out.calls = r.toolCalls.map((c, i) =>
+    c.input !== undefined
+      ? { id: `ctc_${r.turn}_${i}`, type: 'custom_tool_call', status: 'completed', call_id: callId(r, i), name: c.name, input: c.input }
+      : { id: `fc_${r.turn}_${i}`, type: 'function_call', status: 'completed', call_id: callId(r, i), name: c.name, arguments: c.arguments },
+  );
   return out;
 }
 
@@ -109,7 +106,10 @@ function normalizeInput(body: any): NormalizedMessage[] {
     } else if (type === 'function_call') {
       const m = lastAssistant();
       (m.tool_calls ??= []).push({ id: String(it.call_id ?? it.id ?? ''), name: String(it.name ?? ''), arguments: parseArgs(it.arguments) });
-    } else if (type === 'function_call_output') {
+    } else if (type === 'custom_tool_call') {
+      const m = lastAssistant();
+      (m.tool_calls ??= []).push({ id: String(it.call_id ?? it.id ?? ''), name: String(it.name ?? ''), arguments: typeof it.input === 'string' ? it.input : '' });
+    } else if (type === 'function_call_output' || type === 'custom_tool_call_output') {
       messages.push({ role: 'tool', text: contentText(it.output), tool_call_id: String(it.call_id ?? '') });
     } else if (type === 'reasoning') {
       const parts = [...(Array.isArray(it.content) ? it.content : []), ...(Array.isArray(it.summary) ? it.summary : [])];
@@ -134,7 +134,7 @@ export const responses: ProtocolHandler = {
   normalize(body) {
     const tools: NormalizedTool[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
-      if (t && typeof t.name === 'string') tools.push({ name: t.name, description: t.description, parameters: t.parameters });
+      if (t && typeof t.name === 'string') tools.push(t.type === 'custom' ? { name: t.name, description: t.description, custom: true } : { name: t.name, description: t.description, parameters: t.parameters });
     }
     return { messages: normalizeInput(body), tools };
   },
@@ -185,6 +185,14 @@ export const responses: ProtocolHandler = {
     for (const call of it.calls) {
       const item_id = call.id;
       const output_index = index++;
+      if (call.type === 'custom_tool_call') {
+        ev('response.output_item.added', { output_index, item: { ...call, status: 'in_progress', input: '' } }, countTokens(call.name));
+        for (const p of tokenPieces(call.input)) ev('response.custom_tool_call_input.delta', { item_id, output_index, delta: p }, 1);
+        ev('response.custom_tool_call_input.done', { item_id, output_index, input: call.input });
+        ev('response.output_item.done', { output_index, item: call });
+        done.push(call);
+        continue;
+      }
       ev('response.output_item.added', { output_index, item: { ...call, status: 'in_progress', arguments: '' } }, countTokens(call.name));
       for (const p of tokenPieces(call.arguments)) ev('response.function_call_arguments.delta', { item_id, output_index, delta: p }, 1);
       ev('response.function_call_arguments.done', { item_id, output_index, name: call.name, arguments: call.arguments });

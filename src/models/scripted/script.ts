@@ -24,11 +24,15 @@ export const turnSchema = z.strictObject({
   reasoning: z.string().optional(),
   tool_calls: z
     .array(
-      z.strictObject({
-        name: z.string().min(1),
-        arguments: z.record(z.string(), z.unknown()),
-        id: z.string().min(1).optional(),
-      }),
+      z
+        .strictObject({
+          name: z.string().min(1),
+          arguments: z.record(z.string(), z.unknown()).optional(),
+          /** A free-form (Responses `custom`) tool's input, instead of `arguments`. */
+          input: z.string().optional(),
+          id: z.string().min(1).optional(),
+        })
+        .refine((c) => (c.arguments === undefined) !== (c.input === undefined), { message: 'a tool call needs exactly one of "arguments" (an object) or "input" (a custom tool\'s free-form text)', path: ['arguments'] }),
     )
     .optional(),
   usage: z

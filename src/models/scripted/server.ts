@@ -245,7 +245,7 @@ class ScriptedServer {
   private remember(id: string, messages: NormalizedMessage[], r: Reply): void {
     const said: NormalizedMessage = { role: 'assistant', text: r.text };
     if (r.reasoning) said.reasoning = r.reasoning;
-    if (r.toolCalls.length) said.tool_calls = r.toolCalls.map((c, i) => ({ id: c.id ?? `call_${r.turn}_${i}`, name: c.name, arguments: JSON.parse(c.arguments) }));
+    if (r.toolCalls.length) said.tool_calls = r.toolCalls.map((c, i) => ({ id: c.id ?? `call_${r.turn}_${i}`, name: c.name, arguments: c.input ?? JSON.parse(c.arguments) }));
     this.stored.set(id, [...messages.filter((m) => m.role !== 'system'), said]);
     for (const old of this.stored.keys()) {
       if (this.stored.size <= KEEP_STORED) break;

@@ -4,7 +4,14 @@ import type { Protocol, Usage } from '../../core/types.js';
 
 export interface ScriptedToolCall {
   name: string;
-  arguments: Record<string, unknown>;
+  /** The call's arguments (exactly one of `arguments` and `input`). */
+  arguments?: Record<string, unknown>;
+  /**
+   * A free-form tool's input (a Responses `custom` tool such as Codex's `apply_patch`): a
+   * `custom_tool_call` item in Responses; in Chat and Anthropic a call with arguments `{"input": ...}`,
+   * as the gateway offers such a tool there.
+   */
+  input?: string;
   /** Tool call id; generated (`call_<turn>_<i>`, Anthropic `toolu_<turn>_<i>`) when absent. */
   id?: string;
 }
@@ -36,7 +43,7 @@ export interface ScriptedTurn {
   tokens_per_sec?: number;
 }
 
-/** A tool call in a normalized conversation. `arguments` is parsed JSON when it parses, else the raw string. */
+/** A tool call in a normalized conversation. `arguments` is parsed JSON when it parses, else the raw string (a custom tool call's input). */
 export interface NormalizedToolCall {
   id: string;
   name: string;
@@ -63,6 +70,8 @@ export interface NormalizedTool {
   name: string;
   description?: string;
   parameters?: unknown;
+  /** A Responses `custom` (free-form) tool: call it with `input` (a string), not `arguments`. */
+  custom?: true;
 }
 
 export interface PolicyRequest {

@@ -51,7 +51,7 @@ describe('scripted model: errors', () => {
       { messages: [], max_tokens: 5 },
       { model: 'm', max_tokens: 5 },
       { model: 'm', messages: [{ role: 'user', content: 'x' }] },
-      { model: 'm', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] },
+      { model: 'm', max_tokens: 5, messages: [{ role: 'tool', content: 'x' }] },
       { model: 'm', max_tokens: 'lots', messages: [] },
     ];
     for (const body of anthropicCases) {
