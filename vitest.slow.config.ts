@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config';
 // cores busy doing it: they run after the fast ones, one file at a time, with nothing beside them
 // (DESIGN.md: slow suites after the fast ones), so neither their aims nor other files' CPU-time
 // checks (the kernels' thread rule) depend on what else happens to run. Excluded from vitest.config.ts.
-export const SLOW = ['test/e2e/chaos.test.ts', 'test/e2e/orphans.test.ts'];
+// `*.slow.test.ts`: the external agent CLIs' end-to-end tests (real CLIs installed from the npm
+// registry into the install cache, one real run each).
+export const SLOW = ['test/e2e/chaos.test.ts', 'test/e2e/orphans.test.ts', 'test/**/*.slow.test.ts'];
 
 export default defineConfig({
   test: {

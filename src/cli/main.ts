@@ -8,6 +8,7 @@ import { EXIT, layoutFor } from './common.js';
 import * as call from './call.js';
 import * as check from './check.js';
 import * as gateway from './gateway.js';
+import * as harnessCmd from './harness.js';
 import * as list from './list.js';
 import * as rebuild from './rebuild.js';
 import * as resume from './resume.js';
@@ -28,8 +29,8 @@ program
   .exitOverride();
 
 for (const cmd of [run, check, show, list, resume, rebuild, gateway, scriptedModel]) cmd.register(program);
-for (const cmd of [report, view, exportCmd, call]) cmd.register(program);
-for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
+for (const cmd of [report, view, exportCmd, call, harnessCmd]) cmd.register(program);
+for (const c of program.commands) for (const sub of [c, ...c.commands]) sub.exitOverride().configureOutput(program.configureOutput());
 
 try {
   await program.parseAsync(process.argv);

@@ -80,6 +80,9 @@ export interface ModelResponseEvent extends EventBase {
   /** Milliseconds spent waiting between retries (excluded from working time). */
   retry_wait_ms: number;
   finish_reason?: string | null;
+  /** Names of the tool calls the reply asked for, in order (absent when none): how tool calls are
+   *  counted the same way for every harness, the external CLIs included. */
+  tool_calls?: string[];
   /** Set on failure: what went wrong, and whether it was the infrastructure's fault. */
   error?: { message: string; infra: boolean; kind?: GatewayFailureKind };
   /** Reference to the recorded response body (`[gateway] record_bodies`). */

@@ -25,3 +25,15 @@ export const PYCACHE_MOUNT = '/outlast/pycache';
 export const SESSION_MOUNT = '/outlast/session';
 /** Where the verifier's shell reports what it could not run (verifiers/missing-commands.ts); writable by the verifier only. */
 export const VERIFIER_STATUS_MOUNT = '/outlast/status';
+/** An external agent CLI's installed package (read-only: the agent cannot change the CLI that runs it). */
+export const CLI_MOUNT = '/outlast/cli';
+/** The Node.js runtime an external CLI needs, when it needs another than outlast's (read-only). */
+export const CLI_NODE_MOUNT = '/outlast/node';
+/** The external CLI's private HOME (its config files, sessions, native transcript); the agent's to write. */
+export const CLI_HOME_MOUNT = '/outlast/home';
+/** The directory of the gateway's per-rollout unix socket, the sandbox's only way out (read-only). */
+export const GATEWAY_MOUNT = '/outlast/gateway';
+/** The gateway's socket inside the sandbox. */
+export const GATEWAY_SOCKET = `${GATEWAY_MOUNT}/gateway.sock`;
+/** The external-CLI supervisor (forwarder, graceful stop) and the Node.js that runs it (read-only). */
+export const SUPERVISOR_MOUNT = '/outlast/harness';

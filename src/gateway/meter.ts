@@ -21,6 +21,8 @@ export interface MeterResult {
   output_tps: number | null;
   cost_usd: number;
   finish_reason: string | null;
+  /** Names of the tool calls in the reply, in order (how every harness's tool calls are counted). */
+  tool_calls: string[];
 }
 
 export class CallMeter {
@@ -30,6 +32,7 @@ export class CallMeter {
   private usage: Partial<Usage> | null = null;
   private outChars = 0;
   private finish: IRFinishReason | null = null;
+  private readonly calls: string[] = [];
   /** Characters of the request body, for the input estimate when the upstream reports no usage. */
   requestChars = 0;
 
@@ -53,6 +56,7 @@ export class CallMeter {
         }
         break;
       case 'tool_call_start':
+        this.calls.push(ev.name);
         this.outChars += ev.name.length;
         this.token(now);
         break;
@@ -75,7 +79,10 @@ export class CallMeter {
   observeResponse(r: IRResponse): void {
     for (const p of r.content) {
       if (p.type === 'text' || p.type === 'reasoning') this.outChars += p.text.length;
-      else if (p.type === 'tool_call') this.outChars += p.name.length + p.arguments.length;
+      else if (p.type === 'tool_call') {
+        this.calls.push(p.name);
+        this.outChars += p.name.length + p.arguments.length;
+      }
     }
     if (r.usage) this.usage = { ...r.usage };
     this.finish = r.finish_reason;
@@ -113,6 +120,7 @@ export class CallMeter {
       output_tps: tps === null ? null : round(tps),
       cost_usd: pricing ? costUsd(usage, pricing) : 0,
       finish_reason: this.finish,
+      tool_calls: [...this.calls],
     };
   }
 }

@@ -13,6 +13,12 @@ export interface ModelAccess {
   token: string;
   /** The endpoint: send `endpoint.name` as the request's `model`, in `endpoint.protocol` (the model's native protocol). */
   endpoint: ModelEndpoint;
+  /**
+   * Have the gateway also listen on a unix socket at `file` (e.g. one to bind into the rollout's
+   * sandbox, whose network has no route out); resolves to a function that closes it. Set by the
+   * runner; external CLI harnesses need it.
+   */
+  listenUnix?: (file: string) => Promise<() => Promise<void>>;
 }
 
 export interface HarnessContext {

@@ -1,5 +1,6 @@
 // Harness registry: a name on the command line → the Harness that runs it.
 import { UserError } from '../core/errors.js';
+import { CLI_SPECS, CliHarness } from './cli/index.js';
 import type { Harness } from './harness.js';
 import { NopHarness } from './nop.js';
 import { OracleHarness } from './oracle.js';
@@ -19,6 +20,7 @@ const FACTORIES: Record<string, (settings: Settings) => Harness> = {
   outlast: (s) => new OutlastHarness(s),
   oracle: noSettings('oracle', () => new OracleHarness()),
   nop: noSettings('nop', () => new NopHarness()),
+  ...Object.fromEntries(Object.values(CLI_SPECS).map((spec) => [spec.name, (s: Settings) => new CliHarness(spec, s)])),
 };
 
 export function harnessNames(): string[] {

@@ -337,7 +337,7 @@ async function runHarnessPhase(
     if (!ctx.model) throw new Error(`harness ${harness.name} needs a model but the rollout has none`);
     const { gateway, endpoint } = ctx.model;
     const token = gateway.registerRollout({ rolloutId: spec.rollout_id, log, budget: { tokens: spec.limits.tokens, cost_usd: spec.limits.cost_usd } });
-    model = { gateway_url: gateway.url, token, endpoint };
+    model = { gateway_url: gateway.url, token, endpoint, listenUnix: (file) => gateway.listenUnix(file) };
   }
   try {
     const r = await harness.run({ task, workspace, sandbox: agentSandbox, log, limits: spec.limits, seed: spec.seed, model, signal: stop.signal });

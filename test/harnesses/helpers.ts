@@ -7,7 +7,7 @@ import type { TrajectoryEvent } from '../../src/core/events.js';
 import type { Limits, ModelEndpoint, Protocol, RolloutSpec, Task } from '../../src/core/types.js';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { OutlastHarness, type OutlastSettings } from '../../src/harnesses/outlast/index.js';
-import type { HarnessResult } from '../../src/harnesses/harness.js';
+import type { Harness, HarnessResult } from '../../src/harnesses/harness.js';
 import { DEFAULT_GATEWAY_SETTINGS, type GatewaySettings } from '../../src/models/config.js';
 import { startScriptedModel, type ScriptedModel, type ScriptedModelOptions } from '../../src/models/scripted/index.js';
 import { runRollout, type RolloutResult } from '../../src/runner/rollout.js';
@@ -167,12 +167,12 @@ export async function runDirect(
 export async function runViaRunner(
   env: Env,
   task: Task,
-  o: { protocol?: Protocol; limits?: Limits; settings?: Partial<OutlastSettings>; home?: string; rolloutId?: string; onEvent?: (e: TrajectoryEvent) => void; retryInfra?: boolean } = {},
-): Promise<{ result: RolloutResult; events: TrajectoryEvent[]; workspace: string }> {
+  o: { protocol?: Protocol; limits?: Limits; settings?: Partial<OutlastSettings>; home?: string; rolloutId?: string; onEvent?: (e: TrajectoryEvent) => void; retryInfra?: boolean; harness?: Harness; signal?: AbortSignal } = {},
+): Promise<{ result: RolloutResult; events: TrajectoryEvent[]; workspace: string; dir: string }> {
   const home = o.home ?? tmpdir('outlast-home-');
   const layout = new Layout(home);
   const store = await openStore(layout);
-  const harness = new OutlastHarness(o.settings);
+  const harness = o.harness ?? new OutlastHarness(o.settings);
   const endpoint = env.endpoint(o.protocol ?? 'openai-chat');
   const limits = o.limits ?? {};
   const spec: RolloutSpec = {
@@ -188,8 +188,8 @@ export async function runViaRunner(
     sandbox: 'bwrap',
   };
   try {
-    const result = await runRollout({ layout, store, spec, task, harness, sandbox: env.sandbox, model: { gateway: env.gw, endpoint }, onEvent: o.onEvent, retryInfra: o.retryInfra });
-    return { result, events: readTrajectory(layout.trajectory('e1', spec.rollout_id)).events, workspace: layout.workspace('e1', spec.rollout_id) };
+    const result = await runRollout({ layout, store, spec, task, harness, sandbox: env.sandbox, model: { gateway: env.gw, endpoint }, onEvent: o.onEvent, retryInfra: o.retryInfra, signal: o.signal });
+    return { result, events: readTrajectory(layout.trajectory('e1', spec.rollout_id)).events, workspace: layout.workspace('e1', spec.rollout_id), dir: layout.rolloutDir('e1', spec.rollout_id) };
   } finally {
     await (store as unknown as { close?: () => Promise<void> | void }).close?.();
   }

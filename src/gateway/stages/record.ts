@@ -117,6 +117,7 @@ export class CallRecorder {
       retries,
       retry_wait_ms: Math.round(retryWaitMs),
       finish_reason: m.finish_reason,
+      ...(m.tool_calls.length ? { tool_calls: m.tool_calls } : {}),
       ...(o.error ? { error: { ...o.error, message: this.scrubber.scrub(o.error.message) } } : {}),
       ...(this.responseBody ? { body: this.responseBody } : {}),
     });

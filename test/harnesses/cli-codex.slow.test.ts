@@ -1,0 +1,4 @@
+// codex, the real CLI from the npm registry, as a harness: the shared external-CLI suite (cli-suite.ts).
+import { cliSuite } from './cli-suite.js';
+
+cliSuite('codex', { client: 'openai-responses', mapsToolResults: true });
