@@ -51,6 +51,12 @@ export function resolveModels(names: string[] | undefined, file: string | undefi
     if (!ep) throw new UserError(`${f}: no model named "${n}" (models: ${config.models.map((m) => m.name).join(', ') || 'none'})`);
     return ep;
   });
+  // A key that is not there fails every call: refuse before any rollout starts, not once per rollout.
+  for (const ep of endpoints) {
+    if (ep.api_key_env && !process.env[ep.api_key_env]) {
+      throw new UserError(`model "${ep.name}": the environment variable ${ep.api_key_env} (its api_key_env in ${f}) is not set: export it, or drop api_key_env for an endpoint that needs no key`);
+    }
+  }
   return { endpoints, config };
 }
 

@@ -34,7 +34,16 @@ const cases: [string, () => string[], RegExp][] = [
   ['unknown experiment', () => ['show', 'exp-nope'], /exp-nope/],
   ['unknown command', () => ['fly'], /fly/],
   ['unknown option', () => ['run', task({}), '--turbo'], /--turbo/],
+  // A key variable that is not set: refused before any rollout starts (not an infra_error per rollout).
+  ['key variable not set', () => ['run', task({}), '--harness', 'outlast', '--model', 'm', '--models', modelsFile()], /model "m": the environment variable OUTLAST_TEST_UNSET_KEY .* is not set/],
 ];
+
+function modelsFile(): string {
+  const dir = tmpdir('outlast-models-');
+  const f = path.join(dir, 'models.toml');
+  fs.writeFileSync(f, '[[models]]\nname = "m"\nprotocol = "openai-chat"\nbase_url = "http://127.0.0.1:9/v1"\napi_key_env = "OUTLAST_TEST_UNSET_KEY"\n');
+  return f;
+}
 
 describe('bad input', () => {
   const home = tmpdir();
