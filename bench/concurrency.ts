@@ -27,7 +27,19 @@ function arg(name: string, def: string): string {
   return i === -1 ? def : process.argv[i + 1]!;
 }
 
-async function startModel(dir: string, turns: number, ttft: number, tps: number): Promise<{ url: string; stop: () => void }> {
+/** User + system CPU seconds a live process has used so far (/proc/PID/stat). */
+function procCpuS(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** CPU seconds the whole machine spent busy so far (/proc/stat, all CPUs). */
+function machineBusyS(): number {
+  const v = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (v.reduce((a, b) => a + b, 0) - v[3]! - v[4]!) / 100;
+}
+
+async function startModel(dir: string, turns: number, ttft: number, tps: number): Promise<{ url: string; stop: () => void; cpuS: () => number }> {
   const policy = path.join(dir, 'policy.mjs');
   fs.writeFileSync(
     policy,
@@ -35,7 +47,7 @@ async function startModel(dir: string, turns: number, ttft: number, tps: number)
   );
   const child = spawn(process.execPath, [BIN, 'scripted-model', '--script', policy, '--port', '0', '--ttft-ms', String(ttft), '--tokens-per-sec', String(tps)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve) => readline.createInterface({ input: child.stdout! }).once('line', resolve));
-  return { url: /listening on (\S+)/.exec(line)![1]!, stop: () => child.kill('SIGTERM') };
+  return { url: /listening on (\S+)/.exec(line)![1]!, stop: () => child.kill('SIGTERM'), cpuS: () => procCpuS(child.pid!) };
 }
 
 interface RunStats {
@@ -78,13 +90,20 @@ async function main(): Promise<void> {
     const MODES: Record<string, Record<string, string>> = { session: {}, exec: { OUTLAST_SESSIONS: '0' }, always: { OUTLAST_FSYNC: 'always' }, never: { OUTLAST_FSYNC: 'never' } };
     const modes = arg('--modes', 'session,exec').split(',');
     for (const m of modes) if (!MODES[m]) throw new Error(`unknown mode ${m}: expected ${Object.keys(MODES).join(', ')}`);
-    const runs = modes.map((m) => ({ m, r: runOnce(dir, model.url, rollouts, extra, MODES[m]) }));
+    const runs = modes.map((m) => {
+      const m0 = model.cpuS();
+      const b0 = machineBusyS();
+      const r = runOnce(dir, model.url, rollouts, extra, MODES[m]);
+      return { m, r, modelCpu: model.cpuS() - m0, busy: machineBusyS() - b0 };
+    });
     const head = ['measure', 'alone', ...runs.map((x) => `${rollouts} concurrent, ${x.m}`)];
     const rows = [
       ['wall s', one.wall_s.toFixed(1), ...runs.map((x) => x.r.wall_s.toFixed(1))],
       ['wall / ideal (one rollout alone)', '1.00', ...runs.map((x) => (x.r.wall_s / one.wall_s).toFixed(2))],
       ['CPU s (outlast and the processes it waited for)', one.cpu_s.toFixed(1), ...runs.map((x) => x.r.cpu_s.toFixed(1))],
       ['CPU ms per turn', ((one.cpu_s * 1000) / turns).toFixed(1), ...runs.map((x) => ((x.r.cpu_s * 1000) / (turns * rollouts)).toFixed(1))],
+      ['CPU s of the scripted model (the upstream)', '-', ...runs.map((x) => x.modelCpu.toFixed(1))],
+      ['CPU s of the whole machine during the run (all processes, kernel)', '-', ...runs.map((x) => x.busy.toFixed(1))],
       ['peak RSS MiB (largest process)', one.rss_mb.toFixed(0), ...runs.map((x) => x.r.rss_mb.toFixed(0))],
       ['exit ok', String(one.ok), ...runs.map((x) => String(x.r.ok))],
     ];

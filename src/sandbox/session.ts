@@ -9,7 +9,8 @@
 // `/bin/sh -c 'cd "$OUTLAST_WORKDIR" || exit 125; . <file>'` (so cwd, $0, $# and a workdir it
 // cannot enter are an exec's), stdin /dev/null, stdout and stderr into the session's output; when
 // it exits, the executor kills every other process of the sandbox (`kill -KILL -1`: the whole PID
-// namespace but itself and bwrap's init), empties /tmp and /dev/shm, and writes an end marker with
+// namespace but itself and bwrap's init) and waits until none is left (a process killed while it
+// runs on another CPU can still finish a write), empties /tmp and /dev/shm, and writes an end marker with
 // the exit code: a newline, a nonce only the executor and outlast know (read from stdin first,
 // never in an environment or an argv), the command's number and its exit code. Everything the
 // command's processes wrote precedes the marker (they are dead by then), so output is cut exactly.
@@ -40,8 +41,13 @@ export const EXECUTOR = [
   'while IFS= read -r n <&3; do',
   `  /bin/sh -c "cd \\"\\$OUTLAST_WORKDIR\\" || exit 125; unset OLDPWD; . ${SESSION_MOUNT}/${COMMAND_FILE}" >&4 2>&1 3<&- 4>&-`,
   '  c=$?',
-  '  kill -KILL -1 2>/dev/null; kill -KILL -1 2>/dev/null',
-  '  find /tmp /dev/shm -mindepth 1 -delete 2>/dev/null',
+  // ... and wait until they are gone: kill returns before a process running on another CPU has
+  // died, and its last write would land after the marker (kill -0 finds zombies too, until reaped)
+  '  kill -KILL -1 2>/dev/null; while kill -0 -1 2>/dev/null; do kill -KILL -1 2>/dev/null; done',
+  // only when something is there (globbing is a builtin: no process for the common empty case)
+  '  for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?*; do',
+  '    if [ -e "$f" ] || [ -L "$f" ]; then find /tmp /dev/shm -mindepth 1 -delete 2>/dev/null; break; fi',
+  '  done',
   `  printf '\\n%s %s %s\\n' "$K" "$n" "$c" >&4`,
   'done',
 ].join('\n');
