@@ -52,6 +52,21 @@ export const EXECUTOR = [
   'done',
 ].join('\n');
 
+/**
+ * Where command files are written: a tmpfs when the host has one (/dev/shm), since rewriting a
+ * file on a journaling disk forces its blocks out on close (ext4's auto_da_alloc: ~0.9 ms a
+ * command, measured), else the temporary directory.
+ */
+function commandDirBase(): string {
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    if (fs.statSync('/dev/shm').isDirectory()) return '/dev/shm';
+  } catch {
+    // no /dev/shm here
+  }
+  return os.tmpdir();
+}
+
 /** Processes the executor adds to a session's tree (itself), on top of the sandbox's own. */
 export const EXECUTOR_PROCESSES = 1;
 
@@ -124,7 +139,7 @@ export class TreeSession implements SandboxSession {
 
   private ensure(): StreamedTree {
     if (this.tree) return this.tree;
-    this.dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'outlast-session-'));
+    this.dir ??= fs.mkdtempSync(path.join(commandDirBase(), 'outlast-session-'));
     fs.chmodSync(this.dir, 0o755);
     this.nonce = crypto.randomBytes(16).toString('hex');
     const tree = this.start(this.opts, this.dir, `${this.nonce}\n`, (b) => this.data(b));
