@@ -180,16 +180,39 @@ export interface MonitorFlagEvent extends EventBase {
   severity: 'info' | 'warning' | 'critical';
   /** One line for the review queue. */
   summary: string;
-  /** What the rule saw (numbers, paths, excerpts), for the reviewer. */
-  evidence?: Record<string, unknown>;
+  /**
+   * What the rule saw, for the reviewer: a monitor's list of pointers (events by seq, files of the
+   * final workspace by path with the diff hunk, contents by hash); a verifier's flag carries an
+   * object of numbers instead (e.g. the roofline check's bound and machine).
+   */
+  evidence?: FlagEvidence[] | Record<string, unknown>;
 }
 
+/**
+ * One piece of a monitor's evidence: an event of this log (`seq`, with the matched text), a file of
+ * the final workspace against the task's starting one (`path` and the changed lines as a unified
+ * diff hunk), or a content's sha256 (e.g. of that file, so a reviewer can tell the same bytes again).
+ */
+export type FlagEvidence =
+  | { seq: number; path?: string; excerpt?: string }
+  | { path: string; hunk: string }
+  | { sha256: string; path?: string };
+
+/**
+ * A person's decision on a flag. `confirmed`: it is what the rule says (a confirmed hack excludes the
+ * rollout's score from the headline); `dismissed`: a false alarm; `needs_info`: not decided, the
+ * flag stays in the queue. The last decision on a flag counts.
+ */
 export interface ReviewDecisionEvent extends EventBase {
   type: 'review.decision';
   flag_id: string;
-  decision: 'confirmed' | 'dismissed';
+  decision: 'confirmed' | 'dismissed' | 'needs_info';
   reviewer: string;
   note?: string;
+  /** The flag's rule, copied so a decision reads alone (per-rule precision). */
+  rule_id?: string;
+  /** Milliseconds from the flag's `t` to this decision. */
+  after_ms?: number;
 }
 
 export interface AlertEvent extends EventBase {
