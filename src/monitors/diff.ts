@@ -102,7 +102,11 @@ export async function diffWorkspace(start: string | null, final: string, limits:
   };
   const changes: FileChange[] = [];
   for (const [rel, e] of [...after].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    if (e.kind === 'dir' || e.kind === 'other') continue;
+    if (e.kind === 'dir') continue;
+    if (e.kind === 'other') {
+      unread.push(`${rel} (not a file, directory or link)`);
+      continue;
+    }
     const was = before.get(rel);
     const old = was && was.kind === e.kind ? was : undefined;
     if (old && old.kind === 'file' && e.kind === 'file' && old.size === 0 && e.size === 0) continue;
