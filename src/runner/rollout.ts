@@ -19,6 +19,7 @@ import { copyTree, removeTree } from '../sandbox/tree.js';
 import type { Layout } from '../store/layout.js';
 import type { Store } from '../store/store.js';
 import { TrajectoryWriter, fsyncMode } from '../store/trajectory.js';
+import { claimLog } from '../store/owner.js';
 import { asDiskFull, isDiskFullError } from '../store/disk.js';
 import { isVerificationAborted } from '../verifiers/verifier.js';
 import { MonitorHost, builtinMonitor, type Monitor } from '../monitors/index.js';
@@ -83,6 +84,8 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
     if (!full) throw err;
     return { rollout_id: spec.rollout_id, outcome: null, score: null, reason: full.message, already_finished: false, interrupted: true, halted: full };
   }
+  // while this process writes the log, nobody else appends to it (outlast review waits: src/store/owner.ts)
+  const release = claimLog(trajectory);
   // The store is derived from the log: an event it cannot take now (a full disk) waits in a backlog,
   // tried again before the next one and at the end; the log itself keeps everything.
   let storeChain: Promise<void> = Promise.resolve();
@@ -122,6 +125,7 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
         : await lifecycle(ctx, log, prior);
   } finally {
     log.close();
+    release();
     await storeChain;
     await flush();
   }
