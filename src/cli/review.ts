@@ -2,12 +2,15 @@
 // an experiment one at a time with their evidence, and one key each to confirm, dismiss or ask for
 // more information (then a note); with a flag and --confirm / --dismiss / --needs-info, that one
 // decision (for scripts); --list prints the queue. Decisions are `review.decision` events in the
-// rollout's log (src/monitors/decide.ts); the queue is rebuilt from the logs each time.
+// rollout's log (src/monitors/decide.ts); the queue is rebuilt from the logs each time. A confirmed
+// flag fires the configured alerts (src/monitors/alerts.ts); an interrupted delivery is taken up.
+import path from 'node:path';
 import readline from 'node:readline';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UserError, oneLine } from '../core/errors.js';
 import type { FlagEvidence, ReviewDecisionEvent, TrajectoryEvent } from '../core/events.js';
 import { isPending } from '../core/flags.js';
+import { fireAlerts, loadAlertConfig, webhookFromUrl, webhookTarget, type Webhook } from '../monitors/alerts.js';
 import { recordDecision } from '../monitors/decide.js';
 import { findFlag, readQueue, type QueuedFlag } from '../monitors/queue.js';
 import { renderTable } from '../report/plain-table.js';
@@ -26,6 +29,8 @@ interface Opts {
   list?: boolean;
   all?: boolean;
   json?: boolean;
+  alerts?: string;
+  webhook: string[];
 }
 
 type Choice = ReviewDecisionEvent['decision'];
@@ -50,6 +55,8 @@ export function register(program: Command): void {
     .option('--list', 'print the queue and exit')
     .option('--all', 'with --list: decided flags too')
     .option('--json', 'with --list: as JSON')
+    .option('--alerts <file>', 'monitors config with the alerts a confirmed flag fires (default: <home>/monitors.toml)')
+    .option('--webhook <url>', 'also POST each confirmed flag to this URL (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (ref: string | undefined, opts: Opts) => {
       const decision = chosen(opts);
       const layout = layoutFor(program.opts());
@@ -58,15 +65,18 @@ export function register(program: Command): void {
         const queue = readQueue((await store.listRollouts(exp.id)).map((r) => ({ experiment_id: exp.id, rollout_id: r.rollout_id, trajectory: layout.trajectory(exp.id, r.rollout_id) })));
         const reviewer = opts.reviewer ?? process.env.USER ?? '';
         if (opts.list) return list(exp.id, queue, opts);
+        const webhooks = [...loadAlertConfig(opts.alerts ?? path.join(layout.home, 'monitors.toml')), ...opts.webhook.map(webhookFromUrl)];
+        await resumeAlerts(queue, webhooks);
         if (ref) {
           if (!decision) throw new UserError(`say what to decide on ${ref}: --confirm, --dismiss or --needs-info`);
           const q = one(queue, ref, exp.id);
           await decide(store, q, decision, reviewer, opts.note);
           process.stdout.write(`${q.rollout_id}/${q.flag.flag_id}: ${decision} by ${reviewer}\n`);
+          if (decision === 'confirmed') await alert(q, webhooks);
           return;
         }
         if (decision) throw new UserError('--confirm, --dismiss and --needs-info need a flag id (see `outlast review --list`)');
-        await interactive(store, layout, queue.filter((q) => isPending(q.state)), reviewer);
+        await interactive(store, layout, queue.filter((q) => isPending(q.state)), reviewer, webhooks);
       });
     });
 }
@@ -203,7 +213,28 @@ function input(): Input {
 
 const KEYS: Record<string, Choice> = { c: 'confirmed', d: 'dismissed', n: 'needs_info' };
 
-async function interactive(store: Store, layout: Layout, queue: QueuedFlag[], reviewer: string): Promise<void> {
+/** Fire a confirmed flag's alerts and say how each went. */
+async function alert(q: QueuedFlag, webhooks: readonly Webhook[], resumeOnly = false): Promise<void> {
+  for (const o of await fireAlerts({ experiment_id: q.experiment_id, rollout_id: q.rollout_id, trajectory: q.trajectory, flag_id: q.flag.flag_id }, webhooks, { resumeOnly })) {
+    if (o.already) continue;
+    process.stdout.write(o.ok ? `alert ${q.flag.flag_id} → ${o.target}: delivered (try ${o.attempts})\n` : `alert ${q.flag.flag_id} → ${o.target}: not delivered after ${o.attempts} tries (${o.error})\n`);
+  }
+}
+
+/** Deliveries an earlier run began and did not finish (a kill during the retries): taken up now. */
+async function resumeAlerts(queue: readonly QueuedFlag[], webhooks: readonly Webhook[]): Promise<void> {
+  const targets = new Set(webhooks.map((w) => webhookTarget(w.url)));
+  for (const q of queue) {
+    if (q.state !== 'confirmed') continue;
+    const open = [...targets].some((t) => {
+      const mine = q.alerts.filter((a) => a.target === t);
+      return mine.length > 0 && !mine.some((a) => a.ok || a.final);
+    });
+    if (open) await alert(q, webhooks, true).catch((err) => process.stdout.write(`alert ${q.flag.flag_id}: ${oneLine((err as Error).message)}\n`));
+  }
+}
+
+async function interactive(store: Store, layout: Layout, queue: QueuedFlag[], reviewer: string, webhooks: readonly Webhook[]): Promise<void> {
   if (queue.length === 0) {
     process.stdout.write('no flags to review\n');
     return;
@@ -223,6 +254,7 @@ async function interactive(store: Store, layout: Layout, queue: QueuedFlag[], re
         await decide(store, q, KEYS[k]!, reviewer, note);
         decided++;
         process.stdout.write(`${KEYS[k]} by ${reviewer}\n`);
+        if (KEYS[k] === 'confirmed') await alert(q, webhooks);
       } catch (err) {
         process.stdout.write(`not recorded: ${oneLine((err as Error).message)}\n`);
       }

@@ -215,11 +215,26 @@ export interface ReviewDecisionEvent extends EventBase {
   after_ms?: number;
 }
 
+/**
+ * A confirmed flag's alert: one event per delivery attempt to one target (a webhook). `ok` once the
+ * target took it (2xx); `final` when the target is given up on (attempts spent, or an answer that
+ * trying again cannot change). A target never gets an alert again once one attempt was `ok`.
+ */
 export interface AlertEvent extends EventBase {
   type: 'alert';
   flag_id: string;
   message: string;
   channels: string[];
+  /** The target: `webhook:<origin>#<8 hex of the full URL's sha256>` (a webhook's URL often holds its secret: never written whole). */
+  target?: string;
+  /** 1, 2, ... for this target and flag. */
+  attempt?: number;
+  ok?: boolean;
+  /** The HTTP status, or null when no answer came. */
+  status?: number | null;
+  error?: string;
+  duration_ms?: number;
+  final?: boolean;
 }
 
 export interface VerifierResultEvent extends EventBase {

@@ -4,8 +4,7 @@
 // interleave their lines' seqs. A crashed runner's log is free, so a decision after a kill is fine.
 import { UserError } from '../core/errors.js';
 import type { ReviewDecisionEvent } from '../core/events.js';
-import { logOwner } from '../store/owner.js';
-import { TrajectoryWriter } from '../store/trajectory.js';
+import { openForReview } from './log-access.js';
 
 export interface Decision {
   trajectory: string;
@@ -18,17 +17,11 @@ export interface Decision {
 
 /** Append the decision; returns the event and where it was written (for the store's index). */
 export function recordDecision(d: Decision, now = Date.now()): { event: ReviewDecisionEvent; where: { offset: number; length: number } } {
-  const owner = logOwner(d.trajectory);
-  if (owner && owner.pid !== process.pid) {
-    throw new UserError(`rollout ${d.rollout_id} is running (process ${owner.pid}): decide on its flags once it has stopped`);
-  }
   if (!d.reviewer.trim()) throw new UserError('a decision needs a reviewer: pass --reviewer or set $USER');
-  const log = new TrajectoryWriter(d.trajectory, { fsync: true });
+  const { log, close } = openForReview(d.trajectory, d.rollout_id);
   try {
     const flag = log.existing.find((e) => e.type === 'monitor.flag' && e.flag_id === d.flag_id);
     if (!flag) throw new UserError(`rollout ${d.rollout_id} has no flag ${d.flag_id}`);
-    // a crash's torn last line was cut off on opening: said in the log, as a resume would say it
-    if (log.recovered.torn) log.append({ type: 'note', level: 'warning', message: `a torn last line (${log.recovered.torn.bytes} bytes, ${log.recovered.torn.reason}) was cut from the log to record a review decision` });
     let where = { offset: 0, length: 0 };
     log.onEvent((_e, w) => (where = w));
     const event = log.append({
@@ -42,6 +35,6 @@ export function recordDecision(d: Decision, now = Date.now()): { event: ReviewDe
     }) as ReviewDecisionEvent;
     return { event, where };
   } finally {
-    log.close();
+    close();
   }
 }
