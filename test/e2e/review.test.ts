@@ -127,7 +127,7 @@ describe('outlast review', () => {
     expect(file && flagsIn(readTrajectory(file).events).length).toBe(1);
     // while the rollout runs, nobody else appends to its log
     const live = (await queue(home)).flags[0]!.flag.flag_id;
-    const refused = await cliAsync(['review', live, '--confirm'], { home });
+    const refused = await cliAsync(['review', live, '--confirm', '--reviewer', 'ana'], { home });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is running \(process \d+\): decide on its flags once it has stopped/);
     child.kill('SIGKILL');
