@@ -18,6 +18,7 @@ import * as show from './show.js';
 import * as report from './report.js';
 import * as view from './view.js';
 import * as exportCmd from './export.js';
+import * as review from './review.js';
 
 const program = new Command();
 program
@@ -29,7 +30,7 @@ program
   .exitOverride();
 
 for (const cmd of [run, check, show, list, resume, rebuild, gateway, scriptedModel]) cmd.register(program);
-for (const cmd of [report, view, exportCmd, call, harnessCmd]) cmd.register(program);
+for (const cmd of [report, view, exportCmd, call, harnessCmd, review]) cmd.register(program);
 for (const c of program.commands) for (const sub of [c, ...c.commands]) sub.exitOverride().configureOutput(program.configureOutput());
 
 try {

@@ -1,6 +1,7 @@
 // Live progress of an experiment. On a terminal: one line per active rollout plus a totals line,
 // redrawn in place (log-update); a rollout waiting out a provider outage says since when. Otherwise
-// (CI, pipes, files): one plain line per start and finish, and per outage's start and end.
+// (CI, pipes, files): one plain line per start and finish, and per outage's start and end. A monitor
+// flag is one line in either mode, as it is raised.
 import { createLogUpdate } from 'log-update';
 import { oneLine } from '../core/errors.js';
 import type { TrajectoryEvent } from '../core/events.js';
@@ -53,6 +54,13 @@ export class Progress implements ProgressListener {
       // Without a live display, one line when an outage begins and one when it ends.
       if (!this.draw && !a.outage) this.stream.write(`wait   ${id}  waiting for the provider since ${clock(since)}: ${e.reason}\n`);
       a.outage = { since, attempt: e.attempt, nextAt: Date.parse(e.t) + e.next_in_ms, reason: e.reason };
+    }
+    if (e.type === 'monitor.flag') {
+      // a flag is news at once, live display or not: one line, with what to run to decide it
+      const line = `flag   ${id}  ${e.flag_id} [${e.severity}] ${e.rule_id}: ${e.summary.slice(0, 160)}  (outlast review)\n`;
+      if (this.draw) this.draw.clear();
+      this.stream.write(line);
+      this.render();
     }
     if (e.type === 'outage.end') {
       if (!this.draw) this.stream.write(`${e.recovered ? 'back   ' : 'outage '}${id}  ${e.recovered ? '' : 'gave up '}after ${formatDuration(e.waited_ms)} waiting for the provider (${e.attempts} tries)\n`);

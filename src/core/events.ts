@@ -183,23 +183,61 @@ export interface MonitorFlagEvent extends EventBase {
   severity: 'info' | 'warning' | 'critical';
   /** One line for the review queue. */
   summary: string;
-  /** What the rule saw (numbers, paths, excerpts), for the reviewer. */
-  evidence?: Record<string, unknown>;
+  /**
+   * What the rule saw, for the reviewer: a monitor's list of pointers (events by seq, files of the
+   * final workspace by path with the diff hunk, contents by hash); a verifier's flag carries an
+   * object of numbers instead (e.g. the roofline check's bound and machine).
+   */
+  evidence?: FlagEvidence[] | Record<string, unknown>;
 }
 
+/**
+ * One piece of a monitor's evidence: an event of this log (`seq`, with the matched text), a file of
+ * the final workspace against the task's starting one (`path` and the changed lines as a unified
+ * diff hunk), or a content's sha256 (e.g. of that file, so a reviewer can tell the same bytes again).
+ */
+export type FlagEvidence =
+  | { seq: number; path?: string; excerpt?: string }
+  | { path: string; hunk: string }
+  | { sha256: string; path?: string };
+
+/**
+ * A person's decision on a flag. `confirmed`: it is what the rule says (a confirmed hack excludes the
+ * rollout's score from the headline); `dismissed`: a false alarm; `needs_info`: not decided, the
+ * flag stays in the queue. The last decision on a flag counts.
+ */
 export interface ReviewDecisionEvent extends EventBase {
   type: 'review.decision';
   flag_id: string;
-  decision: 'confirmed' | 'dismissed';
+  decision: 'confirmed' | 'dismissed' | 'needs_info';
   reviewer: string;
   note?: string;
+  /** The flag's rule, copied so a decision reads alone (per-rule precision). */
+  rule_id?: string;
+  /** Milliseconds from the flag's `t` to this decision. */
+  after_ms?: number;
 }
 
+/**
+ * A confirmed flag's alert: one event per delivery attempt to one target (a webhook). `ok` once the
+ * target took it (2xx); `final` when the target is given up on (attempts spent, or an answer that
+ * trying again cannot change). A target never gets an alert again once one attempt was `ok`.
+ */
 export interface AlertEvent extends EventBase {
   type: 'alert';
   flag_id: string;
   message: string;
   channels: string[];
+  /** The target: `webhook:<origin>#<8 hex of the full URL's sha256>` (a webhook's URL often holds its secret: never written whole). */
+  target?: string;
+  /** 1, 2, ... for this target and flag. */
+  attempt?: number;
+  ok?: boolean;
+  /** The HTTP status, or null when no answer came. */
+  status?: number | null;
+  error?: string;
+  duration_ms?: number;
+  final?: boolean;
 }
 
 export interface VerifierResultEvent extends EventBase {

@@ -18,6 +18,7 @@ import {
   type KernelRow,
   type Report,
   type RolloutBrief,
+  type RuleStat,
 } from './schema.js';
 
 export interface ExperimentData {
@@ -50,6 +51,10 @@ interface Unit {
   key: string;
   /** Counted in scores. */
   scored: boolean;
+  /** A reviewer confirmed one of its flags: a hack, left out of the scores (with a mark). */
+  hacked: boolean;
+  /** Flags waiting for a decision. */
+  pending: number;
   score: number;
   passed: boolean;
 }
@@ -63,11 +68,14 @@ function units(data: ExperimentData, includeInfra: boolean): Unit[] {
     const s = data.summaries.get(row.rollout_id) ?? null;
     const outcome = row.outcome ?? s?.outcome ?? null;
     const finished = row.status === 'finished' || (s !== null && s.outcome !== null);
-    const scored = finished && outcome !== null && (outcome !== 'infra_error' || includeInfra);
+    const hacked = (s?.flags.confirmed ?? 0) > 0;
+    const pending = (s?.flags.open ?? 0) + (s?.flags.needs_info ?? 0);
+    // a confirmed hack is no score: left out of the headline, and said so (brief, warnings, tables)
+    const scored = finished && outcome !== null && (outcome !== 'infra_error' || includeInfra) && !hacked;
     // A finished rollout without a score (e.g. it never reached the verifier) scores 0: a failure is a failure.
     const score = row.score ?? s?.score ?? 0;
     const passed = row.passed ?? s?.passed ?? false;
-    return { experiment: data.experiment.id, row, s, key: groupKey(row.model, row.harness), scored, score, passed };
+    return { experiment: data.experiment.id, row, s, key: groupKey(row.model, row.harness), scored, hacked, pending, score, passed };
   });
 }
 
@@ -131,13 +139,19 @@ function groupStats(all: Unit[], key: string, family: string | null, o: StatOpts
   const ttft = scored.flatMap((u) => u.s?.ttft_ms ?? []);
   const tps = scored.flatMap((u) => u.s?.output_tps ?? []);
   const modelCalls = sum((u) => u.s?.model_calls ?? 0);
-  const flags = { total: 0, confirmed: 0, dismissed: 0 };
+  const flags = { total: 0, open: 0, needs_info: 0, confirmed: 0, dismissed: 0 };
   for (const u of all) {
     if (!u.s) continue;
-    flags.total += u.s.flags.total;
-    flags.confirmed += u.s.flags.confirmed;
-    flags.dismissed += u.s.flags.dismissed;
+    for (const k of ['total', 'open', 'needs_info', 'confirmed', 'dismissed'] as const) flags[k] += u.s.flags[k];
   }
+  const finishedUnits = all.filter((u) => u.row.status === 'finished' || (u.s !== null && u.s.outcome !== null));
+  const passedUnits = finishedUnits.filter((u) => u.passed);
+  const integrity = {
+    clean_passed: passedUnits.filter((u) => !u.hacked && u.pending === 0).length,
+    hacked_passed: passedUnits.filter((u) => u.hacked).length,
+    unreviewed_passed: passedUnits.filter((u) => !u.hacked && u.pending > 0).length,
+    hacked_excluded: finishedUnits.filter((u) => u.hacked).length,
+  };
   const finishedNums = (f: (u: Unit) => number | null | undefined) =>
     scored.map(f).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
   return {
@@ -179,6 +193,7 @@ function groupStats(all: Unit[], key: string, family: string | null, o: StatOpts
     cache_hit_ratio: total.input > 0 ? total.cached / total.input : null,
     model_calls: modelCalls,
     flags,
+    integrity,
   };
 }
 
@@ -360,6 +375,8 @@ function brief(u: Unit): RolloutBrief {
     score: u.row.score ?? u.s?.score ?? null,
     passed: u.row.passed ?? u.s?.passed ?? null,
     excluded: !u.scored,
+    excluded_reason: u.scored ? null : u.hacked && finishedUnit(u) ? 'confirmed_hack' : !finishedUnit(u) ? 'unfinished' : 'infra_error',
+    hack: u.hacked ? 'confirmed' : u.pending > 0 ? 'unreviewed' : null,
     tool_calls: u.s?.tool_calls ?? u.row.tool_calls ?? 0,
     turns: u.s?.turns ?? 0,
     wall_ms: wallMs(u),
@@ -371,6 +388,26 @@ function brief(u: Unit): RolloutBrief {
     evaluations: u.s?.evaluations.length ?? 0,
     flags: u.s?.flags.total ?? 0,
   };
+}
+
+function finishedUnit(u: Unit): boolean {
+  return (u.row.status === 'finished' || (u.s !== null && u.s.outcome !== null)) && (u.row.outcome ?? u.s?.outcome ?? null) !== null;
+}
+
+/** Per-rule flags and decisions over every rollout, with precision from the decisions. */
+function ruleStats(us: Unit[]): RuleStat[] {
+  const m = new Map<string, RuleStat>();
+  for (const u of us)
+    for (const [rule_id, r] of Object.entries(u.s?.flags.by_rule ?? {})) {
+      const x = m.get(rule_id) ?? { rule_id, flags: 0, confirmed: 0, dismissed: 0, pending: 0, precision: null };
+      x.flags += r.flags;
+      x.confirmed += r.confirmed;
+      x.dismissed += r.dismissed;
+      x.pending += r.pending;
+      m.set(rule_id, x);
+    }
+  for (const x of m.values()) x.precision = x.confirmed + x.dismissed > 0 ? x.confirmed / (x.confirmed + x.dismissed) : null;
+  return [...m.values()].sort((a, b) => (a.rule_id < b.rule_id ? -1 : 1));
 }
 
 function kernelRows(u: Unit): KernelRow[] {
@@ -470,6 +507,10 @@ export function buildReport(data: ExperimentData, opts: ReportOptions = {}): Rep
 
   const infra = us.filter((u) => (u.row.outcome ?? u.s?.outcome) === 'infra_error').length;
   if (infra && !includeInfra) warnings.push(`${infra} rollout(s) ended in infra_error and are excluded from scores (use --include-infra to count them)`);
+  const hacked = us.filter((u) => u.hacked && finishedUnit(u));
+  if (hacked.length) warnings.push(`${hacked.length} rollout(s) left out of the scores: a reviewer confirmed a hack (${hacked.slice(0, 5).map((u) => u.row.rollout_id).join(', ')}${hacked.length > 5 ? ', …' : ''})`);
+  const pendingFlags = us.reduce((n, u) => n + u.pending, 0);
+  if (pendingFlags) warnings.push(`${pendingFlags} monitor flag(s) on ${us.filter((u) => u.pending > 0).length} rollout(s) are unreviewed: their scores count until a reviewer decides (\`outlast review\`)`);
   const unfinished = us.filter((u) => u.row.status !== 'finished').length;
   if (unfinished) warnings.push(`${unfinished} rollout(s) are not finished and are not scored`);
   if (us.length && us.every((u) => !u.s || u.s.model_calls === 0)) warnings.push('no model calls recorded: token, cost and latency figures are empty');
@@ -495,6 +536,8 @@ export function buildReport(data: ExperimentData, opts: ReportOptions = {}): Rep
     rollouts: us.map(brief),
     kernels: us.flatMap(kernelRows),
     by_harness: byHarness,
+    rules: ruleStats(us),
+    review: { decisions: us.reduce((n, u) => n + (u.s?.flags.decision_ms.length ?? 0), 0), time_to_decision_ms: dist(us.flatMap((u) => u.s?.flags.decision_ms ?? [])) },
     warnings,
   };
 }

@@ -54,7 +54,7 @@ function detailTables(gs: GroupStats[]): string {
   );
   const lat = gs.map(
     (g) =>
-      `<tr>${td('key', g.key, g.key)}${td('model_calls', g.key, String(g.model_calls))}${td('latency.ttft_ms.p50', g.key, fmtMs(g.latency.ttft_ms.p50))}${td('latency.ttft_ms.p95', g.key, fmtMs(g.latency.ttft_ms.p95))}${td('latency.output_tps.p50', g.key, fmtNum(g.latency.output_tps.p50, 1))}${td('latency.output_tps.p95', g.key, fmtNum(g.latency.output_tps.p95, 1))}${td('flags.total', g.key, String(g.flags.total))}${td('flags.confirmed', g.key, String(g.flags.confirmed))}</tr>`,
+      `<tr>${td('key', g.key, g.key)}${td('model_calls', g.key, String(g.model_calls))}${td('latency.ttft_ms.p50', g.key, fmtMs(g.latency.ttft_ms.p50))}${td('latency.ttft_ms.p95', g.key, fmtMs(g.latency.ttft_ms.p95))}${td('latency.output_tps.p50', g.key, fmtNum(g.latency.output_tps.p50, 1))}${td('latency.output_tps.p95', g.key, fmtNum(g.latency.output_tps.p95, 1))}${td('flags.total', g.key, String(g.flags.total))}${td('flags.open', g.key, String(g.flags.open + g.flags.needs_info))}${td('flags.confirmed', g.key, String(g.flags.confirmed))}${td('integrity', g.key, `${g.integrity.clean_passed}/${g.integrity.hacked_passed}/${g.integrity.unreviewed_passed}${g.integrity.hacked_excluded ? ` ✗${g.integrity.hacked_excluded} excluded` : ''}`)}</tr>`,
   );
   const t = (h: string[], rows: string[]) => `<table><thead><tr>${h.map((x) => `<th>${esc(x)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
   return [
@@ -65,7 +65,7 @@ function detailTables(gs: GroupStats[]): string {
     t(['model × harness', 'input', 'cached', 'cache write', 'output', 'reasoning', 'cost/task', 'cost/solved task', 'output tokens/score', 'cache hit'], cost),
     ...unmetered,
     '<h2>Latency and monitor flags</h2>',
-    t(['model × harness', 'model calls', 'TTFT p50', 'TTFT p95', 'out tok/s p50', 'out tok/s p95', 'flags', 'confirmed'], lat),
+    t(['model × harness', 'model calls', 'TTFT p50', 'TTFT p95', 'out tok/s p50', 'out tok/s p95', 'flags', 'unreviewed', 'confirmed', 'passed clean/hacked/unreviewed'], lat),
   ].join('\n');
 }
 

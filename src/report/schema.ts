@@ -70,7 +70,14 @@ export const groupSchema = z.object({
   latency: z.object({ ttft_ms: distSchema, output_tps: distSchema }),
   cache_hit_ratio: nnum,
   model_calls: z.number().int(),
-  flags: z.object({ total: z.number().int(), confirmed: z.number().int(), dismissed: z.number().int() }),
+  /** Flags by review state (the last decision on each): `open` = unreviewed; `needs_info` still pending. */
+  flags: z.object({ total: z.number().int(), open: z.number().int(), needs_info: z.number().int(), confirmed: z.number().int(), dismissed: z.number().int() }),
+  /**
+   * Passed rollouts by what review says of them: `clean_passed` (no confirmed flag, none pending),
+   * `hacked_passed` (a reviewer confirmed a flag), `unreviewed_passed` (flags still pending);
+   * `hacked_excluded`: finished rollouts with a confirmed hack, left out of every score above.
+   */
+  integrity: z.object({ clean_passed: z.number().int(), hacked_passed: z.number().int(), unreviewed_passed: z.number().int(), hacked_excluded: z.number().int() }),
 });
 
 export const pairedSchema = z.object({
@@ -140,8 +147,11 @@ export const rolloutBriefSchema = z.object({
   outcome: z.string().nullable(),
   score: nnum,
   passed: z.boolean().nullable(),
-  /** Excluded from scores (infra_error without --include-infra, or not finished). */
+  /** Excluded from scores (infra_error without --include-infra, not finished, or a confirmed hack). */
   excluded: z.boolean(),
+  excluded_reason: z.enum(['infra_error', 'unfinished', 'confirmed_hack']).nullable(),
+  /** `confirmed`: a reviewer confirmed a flag; `unreviewed`: flags wait for a decision; null: neither. */
+  hack: z.enum(['confirmed', 'unreviewed']).nullable(),
   tool_calls: z.number().int(),
   turns: z.number().int(),
   /** Summed over the attempts. */
@@ -261,6 +271,15 @@ export const crossHarnessSchema = z.object({
   pairs: z.array(harnessPairSchema),
 });
 
+export const ruleStatSchema = z.object({
+  rule_id: z.string(),
+  flags: z.number().int(),
+  confirmed: z.number().int(),
+  dismissed: z.number().int(),
+  pending: z.number().int(),
+  precision: nnum,
+});
+
 export const reportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   generated_at: z.string(),
@@ -277,6 +296,10 @@ export const reportSchema = z.object({
   kernels: z.array(kernelRowSchema),
   /** Cross-harness consistency, one block per model (`--by harness`); null when not asked for. */
   by_harness: z.array(crossHarnessSchema).nullable(),
+  /** Per monitor rule: its flags and their decisions; precision = confirmed / (confirmed + dismissed), null before any. */
+  rules: z.array(ruleStatSchema),
+  /** Review decisions made and the time from each flag to its decision. */
+  review: z.object({ decisions: z.number().int(), time_to_decision_ms: distSchema }),
   warnings: z.array(z.string()),
 });
 
@@ -294,3 +317,4 @@ export type HarnessRow = z.infer<typeof harnessRowSchema>;
 export type HarnessPair = z.infer<typeof harnessPairSchema>;
 export type HarnessMeans = z.infer<typeof harnessMeansSchema>;
 export type ScoreStat = z.infer<typeof scoreStatSchema>;
+export type RuleStat = z.infer<typeof ruleStatSchema>;

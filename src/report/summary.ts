@@ -55,7 +55,23 @@ export interface RolloutSummary {
   /** Output tokens/s of each successful model call that reported it. */
   output_tps: number[];
   evaluations: EvaluationPoint[];
-  flags: { total: number; confirmed: number; dismissed: number; by_severity: Record<string, number> };
+  /**
+   * Flags by their review state (the last decision on each counts): `open` has none yet
+   * ("unreviewed"), `needs_info` is still pending; `by_rule` for per-rule precision; `decision_ms`:
+   * time from a flag to each decision on it.
+   */
+  flags: {
+    total: number;
+    open: number;
+    needs_info: number;
+    confirmed: number;
+    dismissed: number;
+    by_severity: Record<string, number>;
+    by_rule: Record<string, { flags: number; confirmed: number; dismissed: number; pending: number }>;
+    decision_ms: number[];
+    /** flag_id → its rule and state (what the counts above are folded from). */
+    states: Record<string, { rule_id: string; state: 'open' | 'needs_info' | 'confirmed' | 'dismissed' }>;
+  };
   compactions: number;
   /** Per-workload numbers of a speedup-verified kernel (null for other verifiers); `withheld`: the score was withheld for review. */
   kernels: { workloads: KernelWorkload[]; withheld: boolean } | null;
@@ -101,7 +117,7 @@ export function emptySummary(rolloutId: string): RolloutSummary {
     ttft_ms: [],
     output_tps: [],
     evaluations: [],
-    flags: { total: 0, confirmed: 0, dismissed: 0, by_severity: {} },
+    flags: { total: 0, open: 0, needs_info: 0, confirmed: 0, dismissed: 0, by_severity: {}, by_rule: {}, decision_ms: [], states: {} },
     compactions: 0,
     kernels: null,
     provenance: {
@@ -185,13 +201,19 @@ export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary 
       s.compactions++;
       break;
     case 'monitor.flag':
-      s.flags.total++;
+      if (s.flags.states[e.flag_id]) break;
+      s.flags.states[e.flag_id] = { rule_id: e.rule_id, state: 'open' };
       s.flags.by_severity[e.severity] = (s.flags.by_severity[e.severity] ?? 0) + 1;
+      recountFlags(s);
       break;
-    case 'review.decision':
-      if (e.decision === 'confirmed') s.flags.confirmed++;
-      else s.flags.dismissed++;
+    case 'review.decision': {
+      const f = s.flags.states[e.flag_id];
+      if (!f) break;
+      f.state = e.decision;
+      if (typeof e.after_ms === 'number') s.flags.decision_ms.push(e.after_ms);
+      recountFlags(s);
       break;
+    }
     case 'verifier.result':
       s.provenance.verifier = { verifier: e.score.grader.verifier, version: e.score.grader.version, settings: e.score.grader.settings ?? {} };
       s.kernels = e.score.grader.verifier === 'speedup' ? kernelWorkloads(e.score.details) : null;
@@ -221,6 +243,22 @@ export function addEvent(s: RolloutSummary, e: TrajectoryEvent): RolloutSummary 
       break;
   }
   return s;
+}
+
+/** The flag counts from their states (a few flags per rollout: folded again on each change). */
+function recountFlags(s: RolloutSummary): void {
+  const f = s.flags;
+  f.total = f.open = f.needs_info = f.confirmed = f.dismissed = 0;
+  f.by_rule = {};
+  for (const { rule_id, state } of Object.values(f.states)) {
+    f.total++;
+    f[state]++;
+    const r = (f.by_rule[rule_id] ??= { flags: 0, confirmed: 0, dismissed: 0, pending: 0 });
+    r.flags++;
+    if (state === 'confirmed') r.confirmed++;
+    else if (state === 'dismissed') r.dismissed++;
+    else r.pending++;
+  }
 }
 
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

@@ -13,7 +13,14 @@ function scoreRows(gs: GroupStats[], withFamily: boolean): (string | number)[][]
     fmtPct(g.pass_at_1),
     fmtPassK(g.pass_at_k),
     fmtOutcomes(g.outcomes),
+    fmtIntegrity(g),
   ]);
+}
+
+/** Passed rollouts as review sees them: clean / hacked / unreviewed, and the hacks left out of the score (✗). */
+function fmtIntegrity(g: GroupStats): string {
+  const i = g.integrity;
+  return `${i.clean_passed}/${i.hacked_passed}/${i.unreviewed_passed}${i.hacked_excluded ? ` ✗${i.hacked_excluded}` : ''}`;
 }
 
 export function renderReportTable(r: Report): string {
@@ -25,10 +32,12 @@ export function renderReportTable(r: Report): string {
   if (r.groups.length === 0) out.push('no rollouts');
   else {
     out.push(`Scores (mean over tasks, ${conf}% bootstrap CI; tasks/rollouts scored)`);
-    out.push(renderTable(['model × harness', 'n', 'score', `${conf}% CI`, 'pass@1', 'pass@k', 'outcomes'], scoreRows(r.groups, false)));
+    out.push(renderTable(['model × harness', 'n', 'score', `${conf}% CI`, 'pass@1', 'pass@k', 'outcomes', 'passed clean/hacked/unreviewed'], scoreRows(r.groups, false)));
+    for (const g of r.groups) if (g.integrity.hacked_excluded) out.push(`✗ ${g.key}: ${g.integrity.hacked_excluded} rollout(s) left out of the score: a reviewer confirmed a hack`);
+    for (const g of r.groups) if (g.flags.open + g.flags.needs_info) out.push(`? ${g.key}: ${g.flags.open + g.flags.needs_info} flag(s) unreviewed: scored as graded until a reviewer decides`);
     if (r.families.length) {
       out.push('', 'By task family');
-      out.push(renderTable(['family', 'model × harness', 'n', 'score', `${conf}% CI`, 'pass@1', 'pass@k', 'outcomes'], scoreRows(r.families, true)));
+      out.push(renderTable(['family', 'model × harness', 'n', 'score', `${conf}% CI`, 'pass@1', 'pass@k', 'outcomes', 'passed clean/hacked/unreviewed'], scoreRows(r.families, true)));
     }
     out.push('', 'Endurance (p50 / p95 per rollout)');
     out.push(
@@ -67,7 +76,7 @@ export function renderReportTable(r: Report): string {
     out.push('', 'Latency (successful model calls) and monitor flags');
     out.push(
       renderTable(
-        ['model × harness', 'calls', 'TTFT p50', 'TTFT p95', 'out tok/s p50', 'out tok/s p95', 'flags', 'confirmed'],
+        ['model × harness', 'calls', 'TTFT p50', 'TTFT p95', 'out tok/s p50', 'out tok/s p95', 'flags', 'unreviewed', 'confirmed', 'dismissed'],
         r.groups.map((g) => [
           g.key,
           g.model_calls,
@@ -76,10 +85,16 @@ export function renderReportTable(r: Report): string {
           fmtNum(g.latency.output_tps.p50, 1),
           fmtNum(g.latency.output_tps.p95, 1),
           g.flags.total,
+          g.flags.open + g.flags.needs_info,
           g.flags.confirmed,
+          g.flags.dismissed,
         ]),
       ),
     );
+  }
+  if (r.rules.length) {
+    out.push('', `Monitor rules (precision = confirmed / decided; ${r.review.decisions} decision(s), flag to decision p50 ${fmtMs(r.review.time_to_decision_ms.p50)})`);
+    out.push(renderTable(['rule', 'flags', 'confirmed', 'dismissed', 'unreviewed', 'precision'], r.rules.map((x) => [x.rule_id, x.flags, x.confirmed, x.dismissed, x.pending, fmtPct(x.precision)])));
   }
   if (r.kernels.length) {
     out.push('', "Kernels: speedup over the reference and share of this machine's roofline, per workload");

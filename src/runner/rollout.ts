@@ -19,8 +19,10 @@ import { copyTree, removeTree } from '../sandbox/tree.js';
 import type { Layout } from '../store/layout.js';
 import type { Store } from '../store/store.js';
 import { TrajectoryWriter, fsyncMode } from '../store/trajectory.js';
+import { claimLog } from '../store/owner.js';
 import { asDiskFull, isDiskFullError } from '../store/disk.js';
 import { isVerificationAborted } from '../verifiers/verifier.js';
+import { MonitorHost, builtinMonitor, type Monitor } from '../monitors/index.js';
 import { diskRoom, gradeWorkspace } from './grade.js';
 import { HarnessTimer } from './harness-timer.js';
 import { finishedHarness, largestRoom, recordUnmetered } from './prior.js';
@@ -41,6 +43,8 @@ export interface RolloutContext {
   onEvent?: (e: TrajectoryEvent) => void;
   /** Continue a rollout whose log says it finished `infra_error` (`outlast resume` does by default). */
   retryInfra?: boolean;
+  /** The monitors that watch it (default: the built-in rules; none: `[]`), made fresh for each attempt. */
+  monitors?: () => Monitor[];
 }
 
 export interface RolloutResult {
@@ -80,6 +84,8 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
     if (!full) throw err;
     return { rollout_id: spec.rollout_id, outcome: null, score: null, reason: full.message, already_finished: false, interrupted: true, halted: full };
   }
+  // while this process writes the log, nobody else appends to it (outlast review waits: src/store/owner.ts)
+  const release = claimLog(trajectory);
   // The store is derived from the log: an event it cannot take now (a full disk) waits in a backlog,
   // tried again before the next one and at the end; the log itself keeps everything.
   let storeChain: Promise<void> = Promise.resolve();
@@ -136,6 +142,7 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
         : await lifecycle(ctx, log, prior);
   } finally {
     log.close();
+    release();
     await storeChain;
     await flush();
   }
@@ -220,6 +227,9 @@ async function attempt(
   if (log.recovered.torn) {
     log.append({ type: 'note', level: 'warning', message: `a torn last line (${log.recovered.torn.bytes} bytes, ${log.recovered.torn.reason}) was cut from the log on resume` });
   }
+  // monitors watch from here on (src/monitors/host.ts), after replaying what the log already holds
+  const monitors = new MonitorHost(log, ctx.monitors ? ctx.monitors() : [builtinMonitor()], spec.rollout_id);
+  monitors.start(prior);
   // calls the stop caught in flight: never metered, recorded now with an estimate
   if (resumed) recordUnmetered(log, prior, ctx.model?.endpoint);
   // An earlier attempt that finished the harness and was stopped while grading: only the grading is
@@ -262,6 +272,10 @@ async function attempt(
     ({ outcome, reason, tool_calls: toolCalls, turns } = r);
     log.append({ type: 'phase', phase: 'harness', status: 'done', detail: { outcome, reason, duration_ms: r.duration_ms, tool_calls: toolCalls, turns } });
   }
+
+  // the final workspace against the task's, for the monitors (host-side, no-follow, capped reads)
+  await monitors.inspect(task.workspace_dir, workspace);
+  if (signal.aborted) return interrupted('before grading');
 
   // snapshot + verify: a copy of the final workspace, graded in a fresh sandbox. Partial work of a
   // harness that timed out or ran out of budget is graded too; a broken task or infrastructure is not.

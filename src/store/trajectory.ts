@@ -208,7 +208,7 @@ export class TrajectoryWriter {
     return this.failed;
   }
 
-  /** Called after each append with the line's byte offset and length (store index, monitors, progress). */
+  /** Called after each append with the line's byte offset and length (store index, monitors, progress), in seq order. */
   onEvent(fn: (e: TrajectoryEvent, where: { offset: number; length: number }) => void): void {
     this.listeners.push(fn);
   }
@@ -237,8 +237,29 @@ export class TrajectoryWriter {
     }
     const where = { offset: this.size, length: line.length };
     this.size += line.length;
-    for (const fn of this.listeners) fn(full, where);
+    this.notify(full, where);
     return full;
+  }
+
+  /** Events appended by a listener while others are told of an earlier one, told after it. */
+  private told: Array<[TrajectoryEvent, { offset: number; length: number }]> = [];
+  private telling = false;
+
+  /**
+   * Tell the listeners of an appended event. A listener may append (a monitor's flag): that event is
+   * written at once (its seq taken) and told to every listener after the current one, so each
+   * listener sees the events in seq order.
+   */
+  private notify(e: TrajectoryEvent, where: { offset: number; length: number }): void {
+    this.told.push([e, where]);
+    if (this.telling) return;
+    this.telling = true;
+    try {
+      for (let next = this.told.shift(); next; next = this.told.shift()) for (const fn of this.listeners) fn(next[0], next[1]);
+    } finally {
+      // a listener that threw leaves the events not yet told for the next append to tell first
+      this.telling = false;
+    }
   }
 
   /** Write one whole line at the end, or nothing: a short write is continued; a failed one is cut off; a full disk spends the reserve once. */
