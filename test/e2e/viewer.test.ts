@@ -3,10 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, buildViewer, openBrowser } from '../helpers/browser.js';
 import { buildReport } from '../../src/report/aggregate.js';
 import { fmtDelta, fmtPassK, fmtPct, fmtScore, fmtCi, fmtUsd } from '../../src/report/format.js';
 import { renderReportHtml } from '../../src/report/html.js';
@@ -15,47 +14,31 @@ import { startViewServer, type ViewServer } from '../../src/report/server.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { BIG_EVENTS, BIG_ROLLOUT, EXPECTED, EXP_A, EXP_B, EXP_BIG, generateFixture, type Fixture } from '../fixtures/report/generate.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = process.env.OUTLAST_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let fx: Fixture;
 let store: SqliteStore;
 let server: ViewServer;
 let ctx: BrowserContext;
-let userDataDir: string;
+let browser: { close: () => Promise<void> } | undefined;
 let tmp: string;
 /** Requests the pages made to anywhere but the viewer or file:// (must stay empty). */
 const offsite: string[] = [];
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: the browser tests need Debian's chromium package (apt-get install chromium) or OUTLAST_CHROMIUM=/path/to/chromium`);
-  }
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outlast-viewer-'));
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  // Build the real viewer (same config as `npm run build`) into a private directory.
-  const staticDir = path.join(tmp, 'viewer');
-  await build({ configFile: path.join(ROOT, 'viewer/vite.config.ts'), logLevel: 'error', build: { outDir: staticDir, emptyOutDir: true } });
+  const staticDir = await buildViewer(tmp);
   fx = await generateFixture(path.join(tmp, 'home'));
   store = SqliteStore.open(fx.layout.db, { layout: fx.layout });
   server = await startViewServer({ store, staticDir, report: { resamples: 500 } });
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'outlast-chromium-'));
-  ctx = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 1000 } });
-  await ctx.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith(server.url) || url.startsWith('file:') || url.startsWith('data:')) return route.continue();
-    offsite.push(url);
-    return route.abort();
-  });
+  const b = await openBrowser(server.url, 1400, offsite);
+  ctx = b.ctx;
+  browser = b;
 }, 120_000);
 
 afterAll(async () => {
-  await ctx?.close();
+  await browser?.close();
   await server?.close();
   await store?.close();
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
