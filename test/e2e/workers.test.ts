@@ -17,6 +17,15 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** A process's command line, or '' when it exited since it was listed. */
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -66,7 +75,7 @@ describe('--workers', () => {
     let workers: number[] = [];
     const t0 = Date.now();
     while (Date.now() - t0 < 20_000) {
-      workers = childrenOf(child.pid!).filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('worker-main'));
+      workers = childrenOf(child.pid!).filter((p) => cmdline(p).includes('worker-main'));
       const started = fs.existsSync(path.join(home, 'experiments')) && fs.readdirSync(path.join(home, 'experiments')).length > 0;
       if (workers.length === 2 && started) break;
       await new Promise((r) => setTimeout(r, 100));
