@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { readRecordedBody } from '../gateway/bodies.js';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../store/store.js';
 import { readTrajectory } from '../store/trajectory.js';
@@ -135,6 +136,16 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
       const idx = await store.listEvents(row.experiment_id, row.rollout_id, { fromSeq: from, limit, ...(type ? { type } : {}) });
       const events = idx.length && row.trajectory ? readEventLines(row.trajectory, idx) : [];
       return { total: row.events, from, events, next: idx.length === limit ? idx[idx.length - 1]!.seq + 1 : null };
+    }
+    if (parts.length === 7 && parts[1] === 'experiments' && parts[3] === 'rollouts' && parts[5] === 'body') {
+      // A recorded request or response body (`[gateway] record_bodies`), by the reference its event holds.
+      const row = await rollout(parts[2]!, parts[4]!);
+      if (!row.trajectory || !/^sha256:[0-9a-f]{64}$/.test(parts[6]!)) throw new HttpError(400, 'a body reference is sha256:<64 hex digits>');
+      try {
+        return readRecordedBody(path.join(path.dirname(row.trajectory), 'bodies'), parts[6]!);
+      } catch {
+        throw new HttpError(404, `no recorded body ${parts[6]} for this rollout (were bodies recorded? [gateway] record_bodies = true)`);
+      }
     }
     if (parts.length === 6 && parts[1] === 'experiments' && parts[3] === 'rollouts' && parts[5] === 'export') {
       const row = await rollout(parts[2]!, parts[4]!);

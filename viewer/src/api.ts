@@ -89,6 +89,7 @@ export const api = {
   compare: (a: string, b: string, includeInfra: boolean) => get<Report>(`/api/compare?a=${enc(a)}&b=${enc(b)}${includeInfra ? '&include_infra=1' : ''}`),
   rolloutRow: (exp: string, rid: string) => get<{ row: RolloutRow }>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}/row`),
   rollout: (exp: string, rid: string) => get<RolloutDetail>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}`),
+  body: (exp: string, rid: string, ref: string) => get<{ kind: 'request'; body: Record<string, unknown> } | { kind: 'response'; text: string }>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}/body/${enc(ref)}`),
   events: (exp: string, rid: string, from: number, limit: number, type?: string) =>
     get<EventPage>(`/api/experiments/${enc(exp)}/rollouts/${enc(rid)}/events?from=${from}&limit=${limit}${type ? `&type=${enc(type)}` : ''}`),
 };

@@ -131,6 +131,7 @@ export function EventList({ exp, rid, total, height = 560 }: { exp: string; rid:
               seq {selected.seq} · {selected.t}
             </div>
             {selected.type === 'tool.result' && <pre class="output">{String((selected as any).output ?? '')}</pre>}
+            {typeof (selected as any).body === 'string' && <RecordedBody exp={exp} rid={rid} ref_={(selected as any).body} key={(selected as any).body} />}
             <pre>{JSON.stringify(selected, null, 2)}</pre>
           </>
         ) : (
@@ -139,6 +140,20 @@ export function EventList({ exp, rid, total, height = 560 }: { exp: string; rid:
       </div>
     </div>
   );
+}
+
+/** A model call's recorded request or response body (`[gateway] record_bodies`), fetched when asked for. */
+function RecordedBody({ exp, rid, ref_ }: { exp: string; rid: string; ref_: string }) {
+  const [shown, setShown] = useState<string | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const load = () =>
+    api.body(exp, rid, ref_).then(
+      (b) => setShown(b.kind === 'response' ? b.text : JSON.stringify(b.body, null, 2)),
+      (e: Error) => setErr(e.message),
+    );
+  if (err) return <p class="muted" data-body-error="">{err}</p>;
+  if (shown === null) return <button data-action="show-body" onClick={load}>show the recorded body</button>;
+  return <pre class="output" data-body="">{shown}</pre>;
 }
 
 /** Events of one type (evaluations, flags, model calls...), loaded page by page with a cursor. */
