@@ -1,4 +1,5 @@
-// The bubblewrap sandbox. Each exec is a fresh bwrap: new PID, network (loopback only, no route
+// The bubblewrap sandbox. Each exec is a fresh bwrap (a session, session.ts, is one long-lived bwrap
+// with the same walls running many commands): new PID, network (loopback only, no route
 // out), IPC, UTS and cgroup namespaces; the host's /usr and /etc read-only (the /bin, /lib*, /sbin
 // entries recreated as the host has them: symlinks on merged-/usr systems, read-only binds
 // otherwise); a fresh /dev and /proc; private, size-limited tmpfs /tmp and /dev/shm; the workspace

@@ -154,14 +154,7 @@ export class CommandVerifier implements Verifier {
 
   private score(res: ExecResult, reward: Reward | null, agent: AgentSide, redact: (s: string) => string): Score {
     const exit = res.exit_code;
-    const base = {
-      grader: {
-        verifier: this.kind,
-        version: this.version,
-        settings: { command: this.config.command, timeout_sec: this.config.timeout_sec, reward_range: this.range, score_from: this.from },
-      },
-      graded_at: new Date().toISOString(),
-    };
+    const base = this.base();
     const fail = (source: string, reason: string, extra: Record<string, unknown> = {}): Score => ({
       ...base,
       value: Math.min(0, this.range[0]),
